@@ -1,0 +1,113 @@
+"""Which ffmpeg, ffplay and ffprobe ffvfx runs, and what the installed ffmpeg can do.
+
+Order: ``$FFVFX_FFMPEG`` (its ffplay/ffprobe are looked up beside it), the ``ffmpeg`` on PATH, then
+the static ffmpeg 9.x inside the ``imageio-ffmpeg`` wheel (which has no ffplay or ffprobe, so
+nothing else in ffvfx may depend on ffprobe). Capabilities are parsed once per binary and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ffvfx.errors import FfvfxError
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """Paths of the ffmpeg tools in use; ``ffplay``/``ffprobe`` may be None."""
+
+    ffmpeg: str
+    ffplay: str | None
+    ffprobe: str | None
+    origin: str
+
+    @functools.cached_property
+    def version(self) -> str:
+        """``5.1.6`` or ``9.0.2``: the version ffmpeg reports."""
+        out = _run([self.ffmpeg, "-hide_banner", "-version"])
+        m = re.search(r"ffmpeg version (\S+)", out)
+        return m.group(1) if m else "unknown"
+
+    @functools.cached_property
+    def major(self) -> int:
+        m = re.search(r"(\d+)\.", self.version)
+        return int(m.group(1)) if m else 99  # git builds: assume current
+
+    @functools.cached_property
+    def filters(self) -> frozenset[str]:
+        out = _run([self.ffmpeg, "-hide_banner", "-filters"])
+        return frozenset(m.group(1) for m in re.finditer(r"^ [.A-Z|]{2,3} +(\w+) +\S+->\S+",
+                                                          out, re.M))
+
+    @functools.cached_property
+    def encoders(self) -> frozenset[str]:
+        out = _run([self.ffmpeg, "-hide_banner", "-encoders"])
+        return frozenset(m.group(1) for m in re.finditer(r"^ [VAS][.A-Z]{5} (\S+)", out, re.M))
+
+    @functools.cached_property
+    def hwaccels(self) -> tuple[str, ...]:
+        out = _run([self.ffmpeg, "-hide_banner", "-hwaccels"])
+        lines = out.split("Hardware acceleration methods:", 1)[-1].split()
+        return tuple(lines)
+
+    def script_option(self) -> str:
+        """The option that reads a filtergraph from a file on this version."""
+        return "-/filter_complex" if self.major >= 7 else "-filter_complex_script"
+
+    def require_filters(self, names: set[str]) -> None:
+        """Fail with one line naming the filters this ffmpeg lacks."""
+        missing = sorted(n for n in names if n not in self.filters)
+        if missing:
+            raise FfvfxError(
+                f"ffmpeg {self.version} ({self.ffmpeg}) lacks the filter(s) {', '.join(missing)}; "
+                "install a fuller ffmpeg or set FFVFX_FFMPEG")
+
+    def require_encoder(self, name: str) -> None:
+        if name not in self.encoders:
+            raise FfvfxError(f"ffmpeg {self.version} ({self.ffmpeg}) has no encoder {name!r}")
+
+
+def _run(argv: list[str]) -> str:
+    try:
+        res = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=60)
+    except OSError as exc:
+        raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
+    return res.stdout + res.stderr
+
+
+def _beside(ffmpeg: str, name: str) -> str | None:
+    p = Path(ffmpeg).with_name(name)
+    return str(p) if p.is_file() and os.access(p, os.X_OK) else None
+
+
+@functools.lru_cache(maxsize=None)
+def _find(env_value: str | None, path_value: str | None) -> Toolchain:
+    if env_value:
+        exe = shutil.which(env_value) or env_value
+        if not (Path(exe).is_file() and os.access(exe, os.X_OK)):
+            raise FfvfxError(f"FFVFX_FFMPEG={env_value} is not an executable ffmpeg")
+        return Toolchain(exe, _beside(exe, "ffplay"), _beside(exe, "ffprobe"), "FFVFX_FFMPEG")
+    exe = shutil.which("ffmpeg", path=path_value)
+    if exe:
+        return Toolchain(exe, shutil.which("ffplay", path=path_value),
+                         shutil.which("ffprobe", path=path_value), "PATH")
+    try:
+        import imageio_ffmpeg
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        exe = None
+    if exe:
+        return Toolchain(exe, None, None, "imageio-ffmpeg")
+    raise FfvfxError("no ffmpeg found: install it (apt-get install ffmpeg), "
+                     "pip install imageio-ffmpeg, or set FFVFX_FFMPEG")
+
+
+def find() -> Toolchain:
+    """The toolchain for the current environment (cached per ``FFVFX_FFMPEG`` and ``PATH``)."""
+    return _find(os.environ.get("FFVFX_FFMPEG") or None, os.environ.get("PATH"))
