@@ -101,25 +101,33 @@ def subject_path(spec: DemoSpec) -> list[tuple[float, float]]:
 
 
 def render_frames(spec: DemoSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (rgb uint8 HxWx3, alpha uint8 HxW) per frame; rgb = alpha/255 * subject + (1 - alpha/255) * bg."""
-    background, origin = _background(spec)
-    for (ox, oy), centre in zip(camera_path(spec), subject_path(spec), strict=True):
-        shift = np.array([[1.0, 0.0, origin[0] + ox], [0.0, 1.0, origin[1] + oy]])
-        rgb = cv2.warpAffine(
-            background,
-            shift,
-            (spec.width, spec.height),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REFLECT,
-        )
+    """Yield (rgb uint8 HxWx3, alpha uint8 HxW) per frame; rgb = alpha/255 * subject + (1 - alpha/255) * plate."""
+    for offset, centre in zip(camera_path(spec), subject_path(spec), strict=True):
+        rgb = _plate(spec, offset)
         alpha = np.zeros((spec.height, spec.width), np.uint8)
         _composite_subject(rgb, alpha, centre, spec.subject_radius)
         yield rgb, alpha
 
 
+def background_plate(spec: DemoSpec, index: int) -> np.ndarray:
+    """Clean background (uint8 HxWx3, no subject) of frame `index`: the true plate behind the subject."""
+    return _plate(spec, camera_path(spec)[index])
+
+
+def _plate(spec: DemoSpec, offset: tuple[float, float]) -> np.ndarray:
+    """Frame-sized window of the static background moved by the camera `offset` (pixels, bilinear)."""
+    background, origin = _background(spec)
+    shift = np.array([[1.0, 0.0, origin[0] + offset[0]], [0.0, 1.0, origin[1] + offset[1]]])
+    return cv2.warpAffine(background, shift, (spec.width, spec.height),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
+
+
 @functools.lru_cache(maxsize=2)
 def _background(spec: DemoSpec) -> tuple[np.ndarray, tuple[int, int]]:
-    """Static RGB background covering the whole pan, and the (x, y) pixel of frame 0's top-left corner."""
+    """Static RGB background covering the whole pan, and the (x, y) pixel of frame 0's top-left corner.
+
+    Its size depends on the pan extent, so the same seed with a different pan or length gives a different scene.
+    """
     path = camera_path(spec)
     xs, ys = [p[0] for p in path], [p[1] for p in path]
     origin = (math.ceil(-min(xs)) + _PAD, math.ceil(-min(ys)) + _PAD)
@@ -237,7 +245,7 @@ def write_demo(
     data = truth(spec) | {"video": out.name, "alpha": alpha_out.name}
     try:
         _encode(spec, video_cmd, alpha_cmd)
-        tmp_json.write_text(json.dumps(data, indent=1) + "\n")
+        tmp_json.write_text(_dumps(data))
         os.replace(tmp_alpha, alpha_out)
         os.replace(tmp_json, json_out)
         os.replace(tmp_video, out)  # last: the video's presence means the set is complete
@@ -245,6 +253,11 @@ def write_demo(
         for tmp in (tmp_video, tmp_alpha, tmp_json):
             tmp.unlink(missing_ok=True)
     return data
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    """JSON text with one top-level key per line (per-frame lists stay on one line each)."""
+    return "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in data.items()) + "\n}\n"
 
 
 def _video_codec_args(suffix: str, crf: int) -> list[str]:

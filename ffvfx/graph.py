@@ -165,7 +165,10 @@ class _Op:
 class Graph:
     """A filtergraph from its output streams back to its inputs, ready to render."""
 
-    def __init__(self, outputs: Stream | Sequence[Stream], inputs: Sequence[Input] = ()):
+    def __init__(self, outputs: Stream | Sequence[Stream], inputs: Sequence[Input] = (),
+                 labelled: bool = False):
+        """``labelled``: always write ``[0:v]`` inputs and ``[out]`` outputs (for ``-map``)."""
+        self.labelled = labelled
         self.outputs = [outputs] if isinstance(outputs, Stream) else list(outputs)
         nodes = self._collect()
         found = [n for n in nodes if isinstance(n, Input)]
@@ -211,7 +214,7 @@ class Graph:
     @property
     def anonymous(self) -> bool:
         """One input and one output: both ends print unlabelled (works in -vf, -filter_complex, ffplay)."""
-        return len(self.inputs) == 1 and len(self.outputs) == 1
+        return len(self.inputs) == 1 and len(self.outputs) == 1 and not self.labelled
 
     # -- lowering ----------------------------------------------------------------------------
     def _lower(self) -> tuple[list[_Op], list[_Edge]]:
@@ -263,7 +266,7 @@ class Graph:
 
     def _render(self, sep: str) -> str:
         ops, outs = self._lower()
-        single_out = len(outs) == 1
+        single_out = len(outs) == 1 and not self.labelled
         out_text = {id(e): ("" if single_out else f"[{_out_label(i)}]") for i, e in enumerate(outs)}
         consumer = {id(e): op for op in ops for e in op.ins}
 
@@ -325,7 +328,7 @@ class Graph:
 
     def output_maps(self) -> list[str | None]:
         """``-map`` targets of the outputs in order (None: the single unlabelled output)."""
-        if len(self.outputs) == 1:
+        if len(self.outputs) == 1 and not self.labelled:
             return [None]
         return [f"[{_out_label(i)}]" for i in range(len(self.outputs))]
 

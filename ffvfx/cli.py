@@ -1,0 +1,206 @@
+"""The ``ffvfx`` command: parse, call the library, then print, preview or render.
+
+Every render command shares :func:`render_options` and :func:`deliver`; effect commands only turn
+their own options into an effect function.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Callable
+
+import click
+
+from ffvfx import toolchain
+from ffvfx.effects.motion import MODES, motion
+from ffvfx.errors import FfvfxError
+from ffvfx.graph import Input
+from ffvfx.probe import probe
+from ffvfx.render import Effect, Encoding, Job, print_command, printable_graph, run
+from ffvfx.sources import resolve
+
+PRINT_FORMS = ("line", "script", "cmd")
+
+
+def render_options(func: Callable) -> Callable:
+    """The options every render command takes: time range, quality, output safety, preview."""
+    options = [
+        click.argument("input", required=False),
+        click.argument("output", required=False),
+        click.option("--print", "print_form", is_flag=False, flag_value="line", default=None,
+                     type=click.Choice(PRINT_FORMS),
+                     help="Print the graph (line, script) or the full ffmpeg command (cmd)."),
+        click.option("--preview", is_flag=True, help="Play through ffplay instead of rendering."),
+        click.option("--size", help="Camera capture size for webcam input, e.g. 1280x720."),
+        click.option("--fps", type=float, help="Camera capture rate for webcam input."),
+        click.option("--start", type=float, help="Start this many seconds into the input."),
+        click.option("--duration", type=float, help="Render this many seconds."),
+        click.option("--crf", type=float, help="Constant quality (x264/x265; default 18)."),
+        click.option("--qp", type=int, help="Constant quantiser instead of --crf."),
+        click.option("--preset", help="Encoder preset (x264: ultrafast .. veryslow)."),
+        click.option("--encoder", default="libx264", show_default=True, help="Video encoder."),
+        click.option("--no-audio", is_flag=True, help="Drop the audio track."),
+        click.option("-y", "--overwrite", is_flag=True, help="Replace an existing output."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def deliver(build: Callable[[float | None], Effect], common: dict, needs_fps: bool = False) -> None:
+    """Print, preview or render the effect ``build(fps)`` as the common options ask.
+
+    ``fps`` is the input's frame rate when ``needs_fps`` (options given in seconds), else None.
+    """
+    tools = toolchain.find()
+    input_spec, output = common["input"], common["output"]
+    form = common["print_form"]
+    source = resolve(input_spec, common["size"], common["fps"]) if input_spec else None
+    fps = None
+    if needs_fps and source is not None and not source.device:
+        fps = float(probe(source.path, tools).fps)
+    make = build(fps)
+
+    if source is None or (form in ("line", "script") and not common["preview"]):
+        graph = printable_graph(make)
+        click.echo(graph.script() if form == "script" else graph.line(), nl=form != "script")
+        return
+    if common["preview"]:
+        from ffvfx.preview import preview
+        preview(printable_graph(make), source, tools)
+        return
+    if not output:
+        raise FfvfxError("give an output file (or --print / --preview)")
+    job = Job(source, output, make,
+              Encoding(common["encoder"], common["crf"], common["qp"], common["preset"]),
+              start=common["start"], duration=common["duration"], audio=not common["no_audio"],
+              overwrite=common["overwrite"], quiet=common["quiet"])
+    if form == "cmd":
+        click.echo(print_command(job, tools))
+        return
+    run(job, tools)
+    if not common["quiet"]:
+        click.echo(f"wrote {output}", err=True)
+
+
+def _common(kwargs: dict) -> dict:
+    keys = ("input", "output", "print_form", "preview", "size", "fps", "start", "duration", "crf",
+            "qp", "preset", "encoder", "no_audio", "overwrite", "quiet")
+    return {k: kwargs.pop(k) for k in keys}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ffvfx")
+def main() -> None:
+    """Artistic video effects compiled to ffmpeg filtergraphs."""
+
+
+@main.command("motion")
+@render_options
+@click.option("--mode", type=click.Choice(MODES), default="gray", show_default=True,
+              help="gray: Posy's invert+offset; black: |c-p|; matte; glow; rgb: three delays.")
+@click.option("--delay", type=int, default=8, show_default=True, help="Frames between c and p.")
+@click.option("--delay-s", type=float, help="The delay in seconds instead (needs an input).")
+@click.option("--delays", default="1,8,32", show_default=True, help="rgb mode: R,G,B delays (frames).")
+@click.option("--strength", type=float, default=1.0, show_default=True, help="Amplify the difference.")
+@click.option("--freeze", type=int, help="Compare every frame with this one frame (0-based).")
+@click.option("--bloom", is_flag=True, help="Add a soft glow of the motion on top.")
+@click.option("--bloom-sigma", type=float, default=8.0, show_default=True, help="Glow radius (px).")
+@click.option("--bloom-strength", type=float, default=1.0, show_default=True, help="Glow gain.")
+def motion_command(**kw) -> None:
+    """Motion extraction: each frame against a delayed copy of itself.
+
+    INPUT is a file, `demo`, or a camera (`webcam`, /dev/video0, v4l2:..., avfoundation:...).
+    With no INPUT the one-line graph is printed for use in ffmpeg -vf / -filter_complex / ffplay.
+    """
+    common = _common(kw)
+    try:
+        delays = [int(x) for x in kw["delays"].split(",")]
+    except ValueError:
+        raise FfvfxError(f"--delays takes frame counts like 1,8,32 (got {kw['delays']!r})") from None
+
+    def make(fps: float | None) -> Effect:
+        delay = kw["delay"]
+        if kw["delay_s"] is not None:
+            if fps is None:
+                raise FfvfxError("--delay-s needs an input file to know its frame rate; use --delay")
+            delay = max(1, round(kw["delay_s"] * fps))
+        params = dict(mode=kw["mode"], delay=delay, strength=kw["strength"], delays=delays,
+                      freeze=kw["freeze"], bloom=kw["bloom_strength"] if kw["bloom"] else 0.0,
+                      bloom_sigma=kw["bloom_sigma"])
+        motion(Input().video, **params)  # validate before any file is touched
+        return functools.partial(motion, **params)
+
+    deliver(make, common, needs_fps=kw["delay_s"] is not None)
+
+
+@main.command("demo")
+@click.argument("output")
+@click.option("--seconds", type=float, default=4.0, show_default=True)
+@click.option("--size", default="1280x720", show_default=True)
+@click.option("--fps", type=int, default=30, show_default=True)
+@click.option("--pan", default="2,0.5", show_default=True, help="Camera pan, px/frame x,y.")
+@click.option("-y", "--overwrite", is_flag=True)
+def demo_command(output, seconds, size, fps, pan, overwrite) -> None:
+    """Write the built-in demo scene and its ground truth (alpha video, camera path JSON)."""
+    from pathlib import Path
+
+    from ffvfx import demo
+    if Path(output).exists() and not overwrite:
+        raise FfvfxError(f"{output}: exists; pass -y/--overwrite to replace it")
+    try:
+        w, h = (int(x) for x in size.lower().split("x"))
+        px, py = (float(x) for x in pan.split(","))
+    except ValueError:
+        raise FfvfxError("--size takes WxH and --pan takes X,Y") from None
+    spec = demo.DemoSpec(width=w, height=h, fps=fps, seconds=seconds, pan=(px, py))
+    demo.write_demo(output, spec, toolchain.find().ffmpeg)
+    click.echo(f"wrote {output} (+ ground truth beside it)", err=True)
+
+
+@main.command("doctor")
+def doctor_command() -> None:
+    """Which ffmpeg ffvfx uses and what it can do, one line each."""
+    tools = toolchain.find()
+    click.echo(f"ffmpeg    {tools.version} ({tools.ffmpeg}, from {tools.origin})")
+    click.echo(f"ffplay    {tools.ffplay or 'missing: no --preview'}")
+    click.echo(f"ffprobe   {tools.ffprobe or 'missing: probing reads ffmpeg -i instead'}")
+    click.echo(f"script    {tools.script_option()} FILE")
+    for mode in MODES:
+        for bloom in (0.0, 1.0):
+            needed = printable_graph(functools.partial(motion, mode=mode, bloom=bloom)).filter_names()
+            missing = sorted(needed - tools.filters)
+            name = f"motion --mode={mode}" + (" --bloom" if bloom else "")
+            click.echo(f"effect    {name:<28} {'ok' if not missing else 'missing ' + ', '.join(missing)}")
+    for enc in ("libx264", "libx265", "libvpx-vp9", "h264_nvenc", "hevc_nvenc", "h264_vaapi"):
+        click.echo(f"encoder   {enc:<28} {'ok' if enc in tools.encoders else 'missing'}")
+    click.echo(f"hwaccels  {' '.join(tools.hwaccels) or 'none'}")
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """Entry point: one line on stderr and a non-zero exit for every user error, no traceback."""
+    try:
+        main.main(args=argv, prog_name="ffvfx", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        click.echo(f"ffvfx: error: {exc.format_message()}", err=True)
+        return 2
+    except click.Abort:
+        click.echo("ffvfx: interrupted", err=True)
+        return 130
+    except FfvfxError as exc:
+        click.echo(f"ffvfx: error: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("ffvfx: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 1
+    return 0
+
+
+def entry() -> None:
+    sys.exit(run_cli())

@@ -1,0 +1,39 @@
+"""Live preview through ffplay: a file, the demo scene or a camera, with the graph as ``-vf``.
+
+ffplay takes one input and a simple graph; a graph with one input and one output prints with
+unlabelled ends, so the same text ``--print`` shows is what ffplay runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from ffvfx.errors import FfvfxError
+from ffvfx.escape import media_path
+from ffvfx.graph import Graph
+from ffvfx.sources import Source
+from ffvfx.toolchain import Toolchain
+
+
+def preview_argv(graph: Graph, source: Source, tools: Toolchain, loop: bool = True) -> list[str]:
+    """ffplay argv playing ``source`` through ``graph`` (files loop until the window closes)."""
+    if not tools.ffplay:
+        raise FfvfxError(f"no ffplay beside {tools.ffmpeg}: install ffmpeg's ffplay "
+                         "(apt-get install ffmpeg) to preview")
+    if not graph.anonymous:
+        raise FfvfxError("this graph has several inputs; preview needs them as movie= sources")
+    argv = [tools.ffplay, "-hide_banner", "-loglevel", "error", "-window_title", "ffvfx preview"]
+    argv += source.options
+    if not source.device and loop:
+        argv += ["-loop", "0"]
+    path = source.path if source.device else media_path(source.path)
+    return argv + ["-vf", graph.line(), "-i", path]
+
+
+def preview(graph: Graph, source: Source, tools: Toolchain) -> None:
+    """Play until the user closes the window or presses q; ffplay's own errors become one line."""
+    proc = subprocess.run(preview_argv(graph, source, tools), stdin=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, errors="replace")
+    if proc.returncode not in (0, 123):
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        raise FfvfxError("ffplay failed: " + (lines[-1] if lines else f"exit {proc.returncode}"))

@@ -1,0 +1,233 @@
+"""Running a graph through ffmpeg: argv, progress, and an output that is all or nothing.
+
+The output is written under a temporary name beside the target and renamed only when ffmpeg
+succeeded and produced frames; on failure or Ctrl-C ffmpeg is stopped and the temporary file
+removed. The input is never touched and an existing output is kept unless ``overwrite``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ffvfx.errors import FfvfxError
+from ffvfx.graph import Graph, Input, Stream
+from ffvfx.probe import VideoInfo, probe
+from ffvfx.progress import ProgressBar
+from ffvfx.sources import Source
+from ffvfx.toolchain import Toolchain
+
+Effect = Callable[[Stream], Stream]
+
+# Audio codecs MP4/MOV carry as they are; others are re-encoded to AAC there.
+_MP4_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}
+_WEBM_AUDIO = {"opus", "vorbis"}
+# Graph text longer than this goes to a script file rather than argv.
+_SCRIPT_THRESHOLD = 4000
+
+
+@dataclass
+class Encoding:
+    """Video encoder and quality: ``crf`` (x264/x265 constant quality) or ``qp`` (constant QP)."""
+
+    encoder: str = "libx264"
+    crf: float | None = None
+    qp: int | None = None
+    preset: str | None = None
+
+    def args(self) -> list[str]:
+        args = ["-c:v", self.encoder]
+        if self.qp is not None:
+            args += ["-qp", str(self.qp)]
+        elif self.crf is not None or self.encoder in ("libx264", "libx265"):
+            args += ["-crf", f"{18 if self.crf is None else self.crf:g}"]
+        if self.preset:
+            args += ["-preset", self.preset]
+        return args
+
+
+@dataclass
+class Job:
+    """One render: ``effect`` applied to the video of ``source``, written to ``output``."""
+
+    source: Source
+    output: str
+    effect: Effect
+    encoding: Encoding = field(default_factory=Encoding)
+    start: float | None = None      # seconds into the input
+    duration: float | None = None   # seconds
+    audio: bool = True
+    overwrite: bool = False
+    quiet: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def printable_graph(effect: Effect) -> Graph:
+    """The effect on an anonymous input: text that works as ``-vf``, ``-filter_complex``, ffplay."""
+    return Graph(effect(Input().video))
+
+
+def _conform(stream: Stream, info: VideoInfo | None, job: Job) -> Stream:
+    """8-bit yuv420p at even size, which every H.264 player takes; notes what was changed."""
+    if info is not None:
+        w, h = info.width, info.height
+        if w % 2 or h % 2:
+            stream = stream.filter("pad", w=w + w % 2, h=h + h % 2).filter(
+                "fillborders", right=w % 2, bottom=h % 2, mode="smear")
+            job.notes.append(f"odd size {w}x{h}: padded to {w + w % 2}x{h + h % 2} "
+                             "by repeating the last column/row")
+        if info.bit_depth > 8:
+            job.notes.append(f"{info.bit_depth}-bit input ({info.pix_fmt}): output is 8-bit yuv420p")
+        if info.rotation:
+            job.notes.append(f"rotated input: rendered upright ({info.rotation} degrees applied)")
+        if info.variable_rate:
+            job.notes.append(f"variable frame rate input: re-timed to a constant {float(info.fps):.3f} "
+                             "fps, every frame kept")
+    return stream.filter("format", "yuv420p", label="out")
+
+
+def _audio_args(info: VideoInfo | None, job: Job) -> list[str]:
+    if not job.audio or info is None or info.audio_codec is None:
+        return []
+    ext = Path(job.output).suffix.lower()
+    codec = info.audio_codec
+    if ext in (".mp4", ".m4v", ".mov") and codec not in _MP4_AUDIO:
+        return ["-map", "0:a:0", "-c:a", "aac", "-b:a", "192k"]
+    if ext == ".webm" and codec not in _WEBM_AUDIO:
+        return ["-map", "0:a:0", "-c:a", "libopus", "-b:a", "160k"]
+    return ["-map", "0:a:0", "-c:a", "copy"]
+
+
+def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
+            script_path: str | None = None) -> tuple[list[str], Graph]:
+    """The ffmpeg argv for ``job`` writing ``out_path`` (graph from ``script_path`` if given)."""
+    inp = Input(job.source.path, job.source.options)
+    graph = Graph(_conform(job.effect(inp.video), info, job), [inp], labelled=True)
+    argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    if job.start:
+        argv += ["-ss", f"{job.start:g}"]
+    if job.duration:
+        argv += ["-t", f"{job.duration:g}"]
+    argv += inp.options + ["-i", _input_path(job.source)]
+    if script_path:
+        argv += [tools.script_option(), script_path]
+    else:
+        argv += ["-filter_complex", graph.line()]
+    argv += ["-map", graph.output_maps()[0]] + _audio_args(info, job)
+    argv += job.encoding.args() + ["-fps_mode", "passthrough", out_path]
+    return argv, graph
+
+
+def _input_path(source: Source) -> str:
+    from ffvfx.escape import media_path
+    return source.path if source.device else media_path(source.path)
+
+
+def print_command(job: Job, tools: Toolchain) -> str:
+    """``--print=cmd``: the full command, shell-quoted, for pasting into a terminal."""
+    info = None if job.source.device else probe(job.source.path, tools)
+    argv, _ = command(job, tools, info, job.output)
+    return shlex.join(argv)
+
+
+def _check_paths(job: Job) -> None:
+    out = Path(job.output)
+    if not job.source.device:
+        src = Path(job.source.path)
+        if out.exists() and src.exists() and os.path.samefile(out, src) \
+                or out.resolve() == src.resolve():
+            raise FfvfxError(f"{job.output}: output is the input; choose another output name")
+    if out.is_dir():
+        raise FfvfxError(f"{job.output}: is a directory; give an output file name")
+    if out.exists() and not job.overwrite:
+        raise FfvfxError(f"{job.output}: exists; pass -y/--overwrite to replace it")
+    if not out.parent.exists():
+        raise FfvfxError(f"{out.parent}: output directory does not exist")
+
+
+def run(job: Job, tools: Toolchain) -> VideoInfo | None:
+    """Render ``job``; returns the probed input. Raises FfvfxError with one clear line."""
+    info = None if job.source.device else probe(job.source.path, tools)
+    _check_paths(job)
+    out = Path(job.output)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".part{out.suffix}", dir=out.parent)
+    os.close(fd)
+    script = None
+    try:
+        argv, graph = command(job, tools, info, tmp)
+        tools.require_filters(graph.filter_names())
+        tools.require_encoder(job.encoding.encoder)
+        if len(graph.line()) > _SCRIPT_THRESHOLD:
+            sfd, script = tempfile.mkstemp(prefix=".ffvfx-graph.", suffix=".txt")
+            with os.fdopen(sfd, "w") as f:
+                f.write(graph.script())
+            argv, graph = command(job, tools, info, tmp, script)
+        if not job.quiet:
+            for note in job.notes:
+                print(f"ffvfx: {note}", file=sys.stderr)
+        total = _expected_frames(info, job)
+        frames = _execute(argv, ProgressBar(out.name, total, enabled=not job.quiet))
+        if frames == 0:
+            raise FfvfxError(f"{job.source.name}: no video frames to render"
+                             + (" in the requested time range" if job.start or job.duration else ""))
+        os.replace(tmp, out)
+    finally:
+        for path in (tmp, script):
+            if path and os.path.exists(path):
+                os.unlink(path)
+    return info
+
+
+def _expected_frames(info: VideoInfo | None, job: Job) -> int | None:
+    if info is None or info.frames is None:
+        return None
+    frames = info.frames
+    if job.start:
+        frames = max(frames - round(job.start * float(info.fps)), 0)
+    if job.duration:
+        frames = min(frames, round(job.duration * float(info.fps)))
+    return frames
+
+
+def _execute(argv: list[str], bar: ProgressBar) -> int:
+    """Run ffmpeg with ``-progress`` into ``bar``; returns frames written. Ctrl-C stops ffmpeg."""
+    argv = argv[:1] + ["-progress", "pipe:1", "-nostats"] + argv[1:]
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                errors="replace")
+    except OSError as exc:
+        raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
+    reader.start()
+    try:
+        bar.feed(proc.stdout)
+        proc.wait()
+    except BaseException:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+    reader.join(timeout=5)
+    if proc.returncode != 0:
+        raise FfvfxError("ffmpeg failed: " + _summary(errors))
+    return bar.frames
+
+
+def _summary(lines: list[str]) -> str:
+    """The most telling line of ffmpeg's error output."""
+    useful = [ln.strip() for ln in lines if ln.strip()]
+    for ln in useful:
+        if "No such filter" in ln or "Unknown encoder" in ln or "Invalid" in ln:
+            return ln
+    return useful[-1] if useful else "unknown error"
