@@ -153,9 +153,9 @@ def demo_command(output, seconds, size, fps, pan, overwrite) -> None:
     try:
         w, h = (int(x) for x in size.lower().split("x"))
         px, py = (float(x) for x in pan.split(","))
-    except ValueError:
-        raise FfvfxError("--size takes WxH and --pan takes X,Y") from None
-    spec = demo.DemoSpec(width=w, height=h, fps=fps, seconds=seconds, pan=(px, py))
+        spec = demo.DemoSpec(width=w, height=h, fps=fps, seconds=seconds, pan=(px, py))
+    except ValueError as exc:
+        raise FfvfxError(f"--size takes even WxH (>= 16) and --pan takes X,Y: {exc}") from None
     demo.write_demo(output, spec, toolchain.find().ffmpeg)
     click.echo(f"wrote {output} (+ ground truth beside it)", err=True)
 

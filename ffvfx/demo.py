@@ -13,6 +13,7 @@ so the reported offsets are exactly the ones rendered (pans that are multiples o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -101,7 +102,7 @@ def subject_path(spec: DemoSpec) -> list[tuple[float, float]]:
 
 
 def render_frames(spec: DemoSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (rgb uint8 HxWx3, alpha uint8 HxW) per frame; rgb = alpha/255 * subject + (1 - alpha/255) * plate."""
+    """Yield (rgb uint8 HxWx3, alpha uint8 HxW) per frame: rgb = a/255 * subject + (1 - a/255) * plate."""
     for offset, centre in zip(camera_path(spec), subject_path(spec), strict=True):
         rgb = _plate(spec, offset)
         alpha = np.zeros((spec.height, spec.width), np.uint8)
@@ -126,7 +127,7 @@ def _plate(spec: DemoSpec, offset: tuple[float, float]) -> np.ndarray:
 def _background(spec: DemoSpec) -> tuple[np.ndarray, tuple[int, int]]:
     """Static RGB background covering the whole pan, and the (x, y) pixel of frame 0's top-left corner.
 
-    Its size depends on the pan extent, so the same seed with a different pan or length gives a different scene.
+    Its size depends on the pan extent, so one seed with another pan or length gives a different scene.
     """
     path = camera_path(spec)
     xs, ys = [p[0] for p in path], [p[1] for p in path]
@@ -180,7 +181,9 @@ def _draw_shapes(layer: np.ndarray, rng: np.random.Generator, count: int) -> Non
             cv2.line(layer, (x, y), (x + 2 * dx, y + sign * dy), colour, max(thick, 2), cv2.LINE_8)
 
 
-def _composite_subject(rgb: np.ndarray, alpha: np.ndarray, centre: tuple[float, float], radius: float) -> None:
+def _composite_subject(
+    rgb: np.ndarray, alpha: np.ndarray, centre: tuple[float, float], radius: float
+) -> None:
     """Blend the textured disc into `rgb` in place and write its anti-aliased alpha (uint8) into `alpha`."""
     h, w = alpha.shape
     cx, cy = centre
@@ -215,8 +218,8 @@ def truth(spec: DemoSpec) -> dict[str, Any]:
         "frames": spec.frames,
         "subject_radius": spec.subject_radius,
         "coordinates": "pixels; pixel centres at integer (x, y); x right, y down",
-        "camera_convention": "camera_offset[i] = (ox, oy): background moved by -(ox, oy) on screen since frame 0, "
-        "i.e. frame_i[y, x] == frame_0[y + oy, x + ox] for background pixels",
+        "camera_convention": "camera_offset[i] = (ox, oy): background moved by -(ox, oy) on screen "
+        "since frame 0, i.e. frame_i[y, x] == frame_0[y + oy, x + ox] for background pixels",
         "camera_offset": [list(p) for p in camera_path(spec)],
         "subject_center": [list(p) for p in subject_path(spec)],
     }
@@ -225,9 +228,10 @@ def truth(spec: DemoSpec) -> dict[str, Any]:
 def write_demo(
     out_path: str | os.PathLike[str], spec: DemoSpec = DEMO_DEFAULT, ffmpeg: str = "ffmpeg", *, crf: int = 16
 ) -> dict[str, Any]:
-    """Encode the demo to `out_path` plus `<stem>.alpha.mkv` (FFV1 gray) and `<stem>.truth.json`; returns the json dict.
+    """Encode the demo to `out_path`, plus `<stem>.alpha.mkv` (FFV1 gray) and `<stem>.truth.json`.
 
-    Frames are piped as rawvideo to two ffmpeg processes; outputs appear atomically (temp name, then rename).
+    Returns the json dict. Frames are piped as rawvideo to two ffmpeg processes; outputs appear only
+    when complete (temp names, then rename; the video last).
     """
     out = Path(out_path)
     alpha_out = out.with_name(out.stem + ".alpha.mkv")
@@ -240,8 +244,8 @@ def write_demo(
     raw_in = ["-f", "rawvideo", "-s", size, "-framerate", str(spec.fps), "-i", "-"]
     video_cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                  "-pix_fmt", "rgb24", *raw_in, *_video_codec_args(out.suffix, crf), "-an", str(tmp_video)]
-    alpha_cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-                 "-pix_fmt", "gray", *raw_in, "-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray", str(tmp_alpha)]
+    alpha_cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-pix_fmt", "gray",
+                 *raw_in, "-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray", str(tmp_alpha)]
     data = truth(spec) | {"video": out.name, "alpha": alpha_out.name}
     try:
         _encode(spec, video_cmd, alpha_cmd)
@@ -261,7 +265,7 @@ def _dumps(data: dict[str, Any]) -> str:
 
 
 def _video_codec_args(suffix: str, crf: int) -> list[str]:
-    """Encoder arguments for the container named by `suffix`: H.264 yuv420p (BT.601, tagged), VP9 for .webm."""
+    """Encoder arguments for the container named by `suffix`: H.264 yuv420p (BT.601, tagged); VP9 for webm."""
     colour = ["-vf", "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p",
               "-colorspace", "smpte170m", "-color_primaries", "smpte170m", "-color_trc", "smpte170m",
               "-color_range", "tv"]
@@ -290,10 +294,8 @@ def _encode(spec: DemoSpec, video_cmd: list[str], alpha_cmd: list[str]) -> None:
         finally:
             for p in procs:
                 if p.stdin is not None and not p.stdin.closed:
-                    try:
+                    with contextlib.suppress(BrokenPipeError):
                         p.stdin.close()
-                    except BrokenPipeError:
-                        pass
             codes = [p.wait() for p in procs]
         for code, err, cmd in zip(codes, (video_err, alpha_err), (video_cmd, alpha_cmd), strict=True):
             if code != 0:

@@ -30,8 +30,8 @@ class Source:
 def resolve(spec: str, size: str | None = None, fps: float | None = None) -> Source:
     """Turn what the user typed into a :class:`Source`; ``demo`` is generated once and cached."""
     if spec == "demo":
-        from ffvfx import demo
-        return Source(str(demo.demo_path()))
+        from ffvfx import demo, toolchain
+        return Source(str(demo.demo_path(ffmpeg=toolchain.find().ffmpeg)))
     fmt, _, target = spec.partition(":")
     if spec == "webcam":
         fmt, target = _default_camera()
