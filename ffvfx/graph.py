@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ffvfx import escape
 
@@ -247,7 +247,7 @@ class Graph:
             op = _Op(node.text(), ins, len(node.out),
                      [lbl or node.name for lbl in node.labels])
             ops.append(op)
-            for s, edge in zip(node.out, op.outs):
+            for s, edge in zip(node.out, op.outs, strict=True):
                 publish(s, edge)
         outs = [pool[s].pop(0) for s in self.outputs]
 

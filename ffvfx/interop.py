@@ -8,7 +8,8 @@ would refuse to infer. ffmpeg-python escapes option values on its side.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ffvfx.graph import Filter, Graph, Input, Stream, _value
 
@@ -45,7 +46,7 @@ def to_ffmpeg_python(output: Stream, bindings: dict[Input, Any]) -> Any:
         else:
             multi = ffmpeg.filter_multi_output(streams, node.name, *args, **opts)
             outs = [multi.stream(i) for i in range(len(node.out))]
-        for s, fp in zip(node.out, outs):
+        for s, fp in zip(node.out, outs, strict=True):
             publish(s, fp)
     return pool[output][0]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 
 class ProgressBar:

@@ -13,9 +13,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Graph, Input, Stream

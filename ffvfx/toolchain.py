@@ -86,7 +86,7 @@ def _beside(ffmpeg: str, name: str) -> str | None:
     return str(p) if p.is_file() and os.access(p, os.X_OK) else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _find(env_value: str | None, path_value: str | None) -> Toolchain:
     if env_value:
         exe = shutil.which(env_value) or env_value

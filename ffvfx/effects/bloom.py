@@ -7,7 +7,7 @@ percent of the frame time instead of a full-resolution RGB round trip (see the R
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ffvfx.graph import Stream, filter, filter_multi
 

@@ -15,7 +15,7 @@ frame instead (long exposure). ``bloom`` adds ``gblur(|c - p|) * bloom`` on top 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ffvfx.effects import bloom as bloom_layer
 from ffvfx.effects import timeline
