@@ -7,6 +7,7 @@ their own options into an effect function.
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 
@@ -202,5 +203,10 @@ def run_cli(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C: ffmpeg stopped, partial output removed
+
+
 def entry() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     sys.exit(run_cli())

@@ -131,6 +131,15 @@ class Media:
             return None
         return len(res.stdout) / 2 / 48000
 
+    def frame_times(self, path: str | os.PathLike) -> list[float]:
+        """Presentation time (s) of every decoded video frame, in decode output order (showinfo)."""
+        res = subprocess.run(
+            [self.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "info", "-i", str(path),
+             "-map", "0:v:0", "-vf", "showinfo", "-fps_mode", "passthrough", "-f", "null", "-"],
+            capture_output=True, text=True, errors="replace", timeout=120)
+        assert res.returncode == 0, res.stderr[-2000:]
+        return [float(t) for t in re.findall(r"\] n: *\d+ .*?pts_time:(-?[\d.]+)", res.stderr)]
+
     # -- measuring -----------------------------------------------------------------------------
     @staticmethod
     def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -190,19 +199,27 @@ class Scenes:
         return frames, corners
 
     @staticmethod
-    def index_coded(n: int = 40, w: int = 96, h: int = 64, seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
-        """Gray frames whose brightness encodes the frame index (a random permutation of levels).
+    def index_coded(n: int = 40, w: int = 96, h: int = 64, seed: int = 5) -> np.ndarray:
+        """Gray frames that each carry their own index, so a mispaired frame shows at once.
 
-        Frame k is ``level[k]`` plus a gentle gradient; levels are distinct and at least 4 apart,
-        so pairing frame k with the wrong past frame shows at once. Returns (frames, levels).
+        Frame k has a flat level (a random permutation of levels 3 apart, from 20), a gentle
+        gradient, and an 8x8 block 40 levels brighter at a position no other frame uses. Any two
+        frames differ by at least 3 levels everywhere and by a block elsewhere.
         """
         rng = np.random.default_rng(seed)
-        levels = rng.permutation(np.arange(n) * 4 + 20)[:n].astype(np.float64)
-        assert levels.max() + 20 <= 255
-        y, x = np.mgrid[0:h, 0:w].astype(np.float64)
-        ramp = 10 * x / w + 8 * y / h
-        frames = np.clip(np.rint(levels[:, None, None] + ramp[None]), 0, 255).astype(np.uint8)
-        return np.repeat(frames[..., None], 3, axis=-1), levels
+        spots = [(x, y) for y in range(4, h - 8, 10) for x in range(4, w - 8, 10)]
+        assert n <= len(spots) and 20 + 3 * (n - 1) + 18 <= 255, "clip too long for this size"
+        levels = rng.permutation(20 + 3 * np.arange(n)).astype(np.float64)
+        order = rng.permutation(len(spots))[:n]
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+        ramp = 10 * xx / w + 8 * yy / h
+        frames = np.empty((n, h, w), np.float64)
+        for k in range(n):
+            frames[k] = levels[k] + ramp
+            x, y = spots[order[k]]
+            frames[k, y:y + 8, x:x + 8] += 40
+        frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+        return np.repeat(frames[..., None], 3, axis=-1)
 
 
 @pytest.fixture(scope="session")
