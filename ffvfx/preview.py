@@ -20,6 +20,7 @@ def preview_argv(graph: Graph, source: Source, tools: Toolchain, loop: bool = Tr
     if not tools.ffplay:
         raise FfvfxError(f"no ffplay beside {tools.ffmpeg}: install ffmpeg's ffplay "
                          "(apt-get install ffmpeg) to preview")
+    tools.require_filters(graph.filter_names())
     if not graph.anonymous:
         raise FfvfxError("this graph has several inputs; preview needs them as movie= sources")
     argv = [tools.ffplay, "-hide_banner", "-loglevel", "error", "-window_title", "ffvfx preview"]
