@@ -21,10 +21,11 @@ then PATH, then imageio-ffmpeg). Each row runs ``--repeat`` times, round robin; 
 fastest run's wall time and the highest peak RSS.
 
 Wall time: from spawning the process to reaping it. fps: the clip's frame count / wall time.
-Peak RSS of a process tree: the larger of (a) ``ru_maxrss`` from ``wait4`` on the child (exact, the
-largest single process of the tree) and (b) the sum over the tree of each process's ``VmHWM`` (its own
-peak RSS, monotonic) read from ``/proc`` every 0.1 s while it runs: an upper bound when processes
-peak at different times, exact for one process. Linux only.
+Peak RSS of a process tree: the larger of (a) ``ru_maxrss`` from ``wait4`` on the child (exact: the
+largest single process of the tree) and (b) the largest sum, over the processes of the tree alive at
+one moment, of each one's ``VmHWM`` (its own peak RSS so far), sampled from ``/proc`` every 0.1 s: an
+upper bound where processes running together peak at different times, exact for one process. Linux
+only.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import functools
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -95,24 +97,28 @@ def measure(argv: list[str], interval: float = 0.1) -> Run:
     """Run ``argv`` to the end; wall time and peak RSS of its process tree. Raises on failure."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        hwm: dict[int, int] = {}
+        # Own process group, so that an interrupted run takes its whole tree down with it.
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                start_new_session=True)
+        tree_kb = [0]
         done = threading.Event()
 
         def sample() -> None:
             while not done.wait(interval):
-                kids, todo = _children(), [proc.pid]
+                kids, todo, total = _children(), [proc.pid], 0
                 while todo:
                     pid = todo.pop()
-                    hwm[pid] = max(hwm.get(pid, 0), _hwm_kb(pid))
+                    total += _hwm_kb(pid)
                     todo += kids.get(pid, [])
+                tree_kb[0] = max(tree_kb[0], total)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
+            os.waitpid(proc.pid, 0)
             raise
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -123,7 +129,7 @@ def measure(argv: list[str], interval: float = 0.1) -> Run:
         if proc.returncode != 0:
             tail = err.read().decode(errors="replace").strip()[-1500:]
             raise RuntimeError(f"exit {proc.returncode}: {' '.join(argv)}\n{tail}")
-        peak_kb = max(usage.ru_maxrss, sum(hwm.values()))
+        peak_kb = max(usage.ru_maxrss, tree_kb[0])
         return Run(wall, peak_kb / 1024, out.read().decode(errors="replace"))
 
 
@@ -169,7 +175,7 @@ def ffvfx_null_argv(path: str, tools: toolchain.Toolchain) -> tuple[list[str], s
     """ffvfx's render argv for ``path`` with the encoder and output swapped for ``-f null -``."""
     job = Job(Source(path), "unused.mp4", effect(), Encoding(), audio=False, quiet=True)
     argv, graph = command(job, tools, probe(path, tools), "unused.mp4")
-    return argv[:argv.index("-c:v")] + ["-fps_mode", "passthrough", "-f", "null", "-"], graph.line()
+    return argv[:argv.index("-c:v")] + tools.passthrough_timing() + ["-f", "null", "-"], graph.line()
 
 
 def tmix_graph(delay: int = DELAY, sigma: float = SIGMA) -> str:
@@ -193,12 +199,12 @@ def build_rows(clip: str, long_clip: str, tmp: str, tools: toolchain.Toolchain,
     frames = probe(clip, tools).frames
     long_frames = probe(long_clip, tools).frames
     null_argv, ffvfx_graph = ffvfx_null_argv(clip, tools)
-    null_out = ["-fps_mode", "passthrough", "-f", "null", "-"]
+    null_out = tools.passthrough_timing() + ["-f", "null", "-"]
     enc = Encoding()
     rows = [
         Row("plain", f"plain transcode ({' '.join(enc.args()[1:])})",
             _ffmpeg_head(ff, clip) + ["-map", "0:v:0", "-an"] + enc.args()
-            + ["-pix_fmt", "yuv420p", "-fps_mode", "passthrough", f"{tmp}/plain.mp4"], frames),
+            + ["-pix_fmt", "yuv420p"] + tools.passthrough_timing() + [f"{tmp}/plain.mp4"], frames),
         Row("ffvfx", f"ffvfx motion --delay={DELAY} --bloom, end to end",
             cli_argv(clip, f"{tmp}/ffvfx.mp4"), frames),
         Row("effect", "ffvfx decode + effect (-f null)", null_argv, frames),
@@ -229,7 +235,8 @@ def judge(rows: dict[str, Row]) -> dict[str, tuple[str, str, bool | None]]:
                   f">= {SPEED_TARGET}x speed, <= {RSS_TARGET}x RSS",
                   speed >= SPEED_TARGET and rss <= RSS_TARGET),
         "effect": (f"{vs_cv:.1f}x OpenCV loop", f">= {CV_TARGET:g}x OpenCV loop", vs_cv >= CV_TARGET),
-        "decode": (f"{rows['decode'].fps / effect_row.fps:.2f}x decode + effect", "reference", None),
+        "decode": (f"effect adds {1000 / effect_row.fps - 1000 / rows['decode'].fps:.1f} ms/frame",
+                   "reference", None),
         "tmix": (f"ffvfx {effect_row.fps / rows['tmix'].fps:.1f}x faster", "reference", None),
         "opencv": (f"ffvfx {vs_cv:.1f}x faster", "see decode + effect", None),
         "long": (f"{flat:.2f}x RSS of the clip", f"<= {FLAT_TARGET}x (flat)", flat <= FLAT_TARGET),
@@ -342,7 +349,8 @@ def bench_motion(args: argparse.Namespace) -> int:
           f"{info.pix_fmt}); best of {args.repeat} run(s)\n")
     print(table(rows, verdicts))
     print(f"\nffvfx graph:  {graphs['ffvfx']}\ntmix graph:   {graphs['tmix']}")
-    print("Peak RSS: max(wait4 ru_maxrss, sum of the process tree's VmHWM sampled every 0.1 s); "
+    print("Peak RSS: max(wait4 ru_maxrss, largest sum of VmHWM over the live process tree, sampled "
+          "every 0.1 s); "
           "the end-to-end rows include the ffvfx Python process.")
     if args.json:
         data = {"machine": mach, "clip": clip, "repeat": args.repeat, "graphs": graphs,
@@ -361,8 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     m = sub.add_parser("motion", help=f"motion --delay={DELAY} --bloom against a plain transcode, "
                                       "tmix and an OpenCV loop")
-    m.add_argument("--seconds", type=float, default=10.0, help="demo clip length (default 10)")
-    m.add_argument("--size", default="1920x1080", help="demo clip size (default 1920x1080)")
+    m.add_argument("--seconds", type=float, default=10.0,
+                   help="demo clip length (default 10; not with --input)")
+    m.add_argument("--size", default="1920x1080", help="demo clip size (default 1920x1080; not with --input)")
     m.add_argument("--input", help="benchmark this file instead of the demo clip")
     m.add_argument("--repeat", type=int, default=1, help="runs per row; the fastest counts (default 1)")
     m.add_argument("--cv-frames", type=int, default=150, help="frames for the OpenCV loop (default 150)")
@@ -372,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     cv.add_argument("--frames", type=int, default=150)
     cv.add_argument("--ffmpeg", default="ffmpeg")
     args = parser.parse_args(argv)
+    # A kill (timeout, CI) unwinds like Ctrl-C: the running row's process group is killed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.command == "cvloop":
         print(f"frames {cv_loop(args.input, args.frames, args.ffmpeg)}")
         return 0

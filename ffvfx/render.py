@@ -121,7 +121,7 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
     else:
         argv += ["-filter_complex", graph.line()]
     argv += ["-map", graph.output_maps()[0]] + _audio_args(info, job)
-    argv += job.encoding.args() + ["-fps_mode", "passthrough", out_path]
+    argv += job.encoding.args() + tools.passthrough_timing() + [out_path]
     return argv, graph
 
 

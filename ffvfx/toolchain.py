@@ -35,9 +35,18 @@ class Toolchain:
         return m.group(1) if m else "unknown"
 
     @functools.cached_property
+    def release(self) -> tuple[int, int]:
+        """(major, minor); git builds without a number count as current."""
+        m = re.search(r"(\d+)\.(\d+)", self.version)
+        return (int(m.group(1)), int(m.group(2))) if m else (99, 0)
+
+    @property
     def major(self) -> int:
-        m = re.search(r"(\d+)\.", self.version)
-        return int(m.group(1)) if m else 99  # git builds: assume current
+        return self.release[0]
+
+    def passthrough_timing(self) -> list[str]:
+        """Keep every frame with its own timestamp: ``-fps_mode`` from 5.1, ``-vsync`` before."""
+        return ["-fps_mode" if self.release >= (5, 1) else "-vsync", "passthrough"]
 
     @functools.cached_property
     def filters(self) -> frozenset[str]:
