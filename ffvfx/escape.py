@@ -9,12 +9,12 @@ filter, open a new one or add a source.
 
 from __future__ import annotations
 
+import os
 import re
 
-OPTION_SPECIALS = "\\':"
+OPTION_SPECIALS = "\\':="
 GRAPH_SPECIALS = "\\'[],;"
 _WHITESPACE = " \n\t\r"
-_PROTOCOL = re.compile(r"^[A-Za-z0-9+.\-]+:")
 
 
 def _backslash(text: str, specials: str) -> str:
@@ -32,8 +32,11 @@ def _backslash(text: str, specials: str) -> str:
 
 
 def option_value(value: str) -> str:
-    """Escape one option value for the filter's own ``key=value:key=value`` parser."""
-    return _backslash(value, OPTION_SPECIALS)
+    """Escape one option value for the filter's own ``key=value:key=value`` parser.
+
+    ``=`` is escaped too: in a positional value ffmpeg would read ``a=b`` as option ``a``.
+    """
+    return _backslash(value, OPTION_SPECIALS) if value else "''"
 
 
 def filter_args(args: str) -> str:
@@ -43,6 +46,8 @@ def filter_args(args: str) -> str:
 
 def media_path(path: str) -> str:
     """A path ffmpeg opens as a local file, never as a protocol (``concat:``, ``http:``, ``subfile:``)."""
-    if _PROTOCOL.match(path) and not re.match(r"^[A-Za-z]:[\\/]", path):
+    if os.name == "nt" and re.match(r"^[A-Za-z]:[\\/]", path):
+        return path
+    if ":" in path and not os.path.isabs(path):
         return "file:" + path
     return path

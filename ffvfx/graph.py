@@ -32,7 +32,7 @@ class Stream:
         self.node = node
         self.pad = pad
 
-    def filter(self, name: str, *args: object, label: str | None = None, **opts: object) -> Stream:
+    def filter(self, name: str, /, *args: object, label: str | None = None, **opts: object) -> Stream:
         """This stream through filter ``name`` (single input, single output)."""
         return Filter(name, [self], args, opts, labels=[label]).out[0]
 
@@ -102,21 +102,21 @@ class Filter(Node):
         return rule(self.opts) if rule else 0
 
 
-def filter(inputs: Stream | Sequence[Stream], name: str, *args: object, label: str | None = None,
+def filter(inputs: Stream | Sequence[Stream], name: str, /, *args: object, label: str | None = None,
            **opts: object) -> Stream:
     """A single-output filter over one or more input streams (``blend``, ``mix``, ``overlay``)."""
     streams = [inputs] if isinstance(inputs, Stream) else list(inputs)
     return Filter(name, streams, args, opts, labels=[label]).out[0]
 
 
-def filter_multi(inputs: Stream | Sequence[Stream], name: str, outputs: int, *args: object,
+def filter_multi(inputs: Stream | Sequence[Stream], name: str, outputs: int, /, *args: object,
                  labels: Sequence[str | None] = (), **opts: object) -> list[Stream]:
     """A filter with several outputs (``extractplanes``); returns its output streams."""
     streams = [inputs] if isinstance(inputs, Stream) else list(inputs)
     return Filter(name, streams, args, opts, outputs=outputs, labels=labels).out
 
 
-def source(name: str, *args: object, label: str | None = None, **opts: object) -> Stream:
+def source(name: str, /, *args: object, label: str | None = None, **opts: object) -> Stream:
     """A source filter with no inputs (``color``, ``movie``)."""
     return Filter(name, [], args, opts, labels=[label]).out[0]
 
@@ -250,6 +250,15 @@ class Graph:
             for s, edge in zip(node.out, op.outs, strict=True):
                 publish(s, edge)
         outs = [pool[s].pop(0) for s in self.outputs]
+        consumed = {id(e) for op in ops for e in op.ins} | {id(e) for e in outs}
+        for op in list(ops):  # pads nobody reads (one plane of extractplanes) end in nullsink
+            ops += [_Op("nullsink", [e], 0, []) for e in op.outs if id(e) not in consumed]
+        if not self.anonymous:  # an input that is itself an output needs a filter to carry it
+            for k, e in enumerate(outs):
+                if e.input_index is not None:
+                    head = _Op("null", [e], 1, ["out"])
+                    ops.append(head)
+                    outs[k] = head.outs[0]
 
         if self.anonymous:
             # The lone input must be the first pad of a single-input filter that opens a chain.

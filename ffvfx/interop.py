@@ -40,6 +40,9 @@ def to_ffmpeg_python(output: Stream, bindings: dict[Input, Any]) -> Any:
     for node in graph.filters:
         streams = [pool[s].pop(0) for s in node.inputs]
         args = [_value(a) for a in node.args]
+        if any(c in a for a in args for c in "\\'=:"):
+            # ffmpeg-python 0.2 escapes positional values twice: such a value would arrive altered.
+            raise ValueError(f"{node.name}: positional value {args!r} cannot pass through ffmpeg-python")
         opts = {k: _value(v) for k, v in node.opts.items()}
         if len(node.out) == 1:
             outs = [ffmpeg.filter(streams, node.name, *args, **opts) if streams else _source(node)]
