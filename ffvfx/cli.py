@@ -73,7 +73,9 @@ def deliver(build: Callable[[float | None], Effect], common: dict, needs_fps: bo
         preview(printable_graph(make), source, tools)
         return
     if not output:
-        raise FfvfxError("give an output file (or --print / --preview)")
+        if form != "cmd":
+            raise FfvfxError("give an output file (or --print / --preview)")
+        output = "out.mp4"
     job = Job(source, output, make,
               Encoding(common["encoder"], common["crf"], common["qp"], common["preset"]),
               start=common["start"], duration=common["duration"], audio=not common["no_audio"],

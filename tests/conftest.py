@@ -15,7 +15,7 @@ Fixtures (all session-scoped unless noted):
   measure audio, run ffmpeg, PSNR, file hashes.
 - ``scenes``: :class:`Scenes`, deterministic synthetic frame stacks (smooth moving blobs, a
   moving square, per-frame index brightness codes).
-- ``ffvfx_cmd`` (function-scoped): run the installed ``ffvfx`` command in a subprocess.
+- ``ffvfx_cmd``: run the installed ``ffvfx`` command in a subprocess.
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ def ffvfx_argv() -> list[str]:
     return [sys.executable, "-c", "import sys; from ffvfx.cli import entry; sys.argv[0] = 'ffvfx'; entry()"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def ffvfx_cmd():
     """``ffvfx_cmd(*args, cwd=None, env=None, timeout=120)``: run the ``ffvfx`` command.
 
