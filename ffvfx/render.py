@@ -134,6 +134,8 @@ def print_command(job: Job, tools: Toolchain) -> str:
     """``--print=cmd``: the full command, shell-quoted, for pasting into a terminal."""
     info = None if job.source.device else probe(job.source.path, tools)
     argv, _ = command(job, tools, info, job.output)
+    if not job.overwrite:  # pasted by hand it must not silently replace a file
+        argv.remove("-y")
     return shlex.join(argv)
 
 
