@@ -35,6 +35,7 @@ def preview(graph: Graph, source: Source, tools: Toolchain) -> None:
     """Play until the user closes the window or presses q; ffplay's own errors become one line."""
     proc = subprocess.run(preview_argv(graph, source, tools), stdin=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, errors="replace")
-    if proc.returncode not in (0, 123):
-        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    # ffplay exits 0 even when the graph or the input failed: any error line counts.
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    if proc.returncode not in (0, 123) or lines:
         raise FfvfxError("ffplay failed: " + (lines[-1] if lines else f"exit {proc.returncode}"))

@@ -50,13 +50,18 @@ def motion(stream: Stream, *, mode: str = "gray", delay: int = 8, strength: floa
         out = _gray(src, reference(src), strength, yuv=mode == "gray")
     elif mode == "glow":  # the scene plus its glow; a bloom on top is the same layer again
         out = bloom_layer.add_bloom(src, src, reference, bloom_sigma, strength + bloom, rgb=True)
-        return out.named("motion")
+        return _yuv(out)
     else:
         diff = bloom_layer.gain(bloom_layer.difference(src, reference(src)), strength, label="diff")
         out = diff if mode == "black" else filter([src, diff], "blend", all_mode="multiply")
     if bloom:
         out = bloom_layer.add_bloom(out, src, reference, bloom_sigma, bloom, rgb=mode != "gray")
-    return out.named("motion")
+    return out.named("motion") if mode == "gray" else _yuv(out)
+
+
+def _yuv(picture: Stream) -> Stream:
+    """End planar-RGB modes in yuv420p: pasted into ``ffmpeg -vf`` they must not give 4:4:4 H.264."""
+    return picture.filter("format", "yuv420p", label="motion")
 
 
 def _gray(current: Stream, past: Stream, strength: float, yuv: bool) -> Stream:
