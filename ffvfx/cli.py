@@ -17,7 +17,7 @@ from ffvfx import toolchain
 from ffvfx.effects.motion import MODES, motion
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Input
-from ffvfx.probe import probe
+from ffvfx.probe import VideoInfo, probe
 from ffvfx.render import Effect, Encoding, Job, print_command, printable_graph, run
 from ffvfx.sources import resolve
 
@@ -40,7 +40,7 @@ def render_options(func: Callable) -> Callable:
         click.option("--crf", type=float, help="Constant quality (x264/x265; default 18)."),
         click.option("--qp", type=int, help="Constant quantiser instead of --crf."),
         click.option("--preset", help="Encoder preset (x264: ultrafast .. veryslow)."),
-        click.option("--encoder", default="libx264", show_default=True, help="Video encoder."),
+        click.option("--encoder", help="Video encoder (default: libx264; libvpx-vp9 for .webm)."),
         click.option("--no-audio", is_flag=True, help="Drop the audio track."),
         click.option("-y", "--overwrite", is_flag=True, help="Replace an existing output."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes."),
@@ -50,19 +50,18 @@ def render_options(func: Callable) -> Callable:
     return func
 
 
-def deliver(build: Callable[[float | None], Effect], common: dict, needs_fps: bool = False) -> None:
-    """Print, preview or render the effect ``build(fps)`` as the common options ask.
+def deliver(build: Callable[[VideoInfo | None], Effect], common: dict) -> None:
+    """Print, preview or render the effect ``build(info)`` as the common options ask.
 
-    ``fps`` is the input's frame rate when ``needs_fps`` (options given in seconds), else None.
+    ``info`` describes the input file (None for cameras and printed graphs), for options given in
+    seconds or checked against the input's length.
     """
     tools = toolchain.find()
     input_spec, output = common["input"], common["output"]
     form = common["print_form"]
     source = resolve(input_spec, common["size"], common["fps"]) if input_spec else None
-    fps = None
-    if needs_fps and source is not None and not source.device:
-        fps = float(probe(source.path, tools).fps)
-    make = build(fps)
+    info = probe(source.path, tools) if source is not None and not source.device else None
+    make = build(info)
 
     if source is None or (form in ("line", "script") and not common["preview"]):
         graph = printable_graph(make)
@@ -83,7 +82,7 @@ def deliver(build: Callable[[float | None], Effect], common: dict, needs_fps: bo
     if form == "cmd":
         click.echo(print_command(job, tools))
         return
-    run(job, tools)
+    run(job, tools, info)
     if not common["quiet"]:
         click.echo(f"wrote {output}", err=True)
 
@@ -124,19 +123,22 @@ def motion_command(**kw) -> None:
     except ValueError:
         raise FfvfxError(f"--delays takes frame counts like 1,8,32 (got {kw['delays']!r})") from None
 
-    def make(fps: float | None) -> Effect:
+    def make(info: VideoInfo | None) -> Effect:
         delay = kw["delay"]
         if kw["delay_s"] is not None:
-            if fps is None:
+            if info is None:
                 raise FfvfxError("--delay-s needs an input file to know its frame rate; use --delay")
-            delay = max(1, round(kw["delay_s"] * fps))
+            delay = max(1, round(kw["delay_s"] * float(info.fps)))
+        if kw["freeze"] is not None and info is not None and info.frames is not None \
+                and kw["freeze"] >= info.frames:
+            raise FfvfxError(f"--freeze {kw['freeze']}: the input has {info.frames} frames (0-based)")
         params = dict(mode=kw["mode"], delay=delay, strength=kw["strength"], delays=delays,
                       freeze=kw["freeze"], bloom=kw["bloom_strength"] if kw["bloom"] else 0.0,
                       bloom_sigma=kw["bloom_sigma"])
         motion(Input().video, **params)  # validate before any file is touched
         return functools.partial(motion, **params)
 
-    deliver(make, common, needs_fps=kw["delay_s"] is not None)
+    deliver(make, common)
 
 
 @main.command("demo")

@@ -47,7 +47,8 @@ def probe(path: str, tools: Toolchain) -> VideoInfo:
     if p.is_dir():
         raise FfvfxError(f"{path}: is a directory, not a video")
     info = _ffprobe(path, tools) if tools.ffprobe else _ffmpeg_banner(path, tools)
-    if info.frames == 0 or (info.duration is not None and info.duration <= 0 and info.frames is None):
+    empty = info.frames == 0 or info.pix_fmt == "none"  # "none": no frame was ever decoded
+    if empty or (info.duration is not None and info.duration <= 0 and info.frames is None):
         raise FfvfxError(f"{path}: the video stream has no frames")
     return info
 
@@ -60,6 +61,8 @@ def _ffprobe(path: str, tools: Toolchain) -> VideoInfo:
     if res.returncode != 0:
         raise FfvfxError(f"{path}: not a video file ({_last_line(res.stderr)})")
     data = json.loads(res.stdout or "{}")
+    if data.get("format", {}).get("format_name") == "tty":
+        raise FfvfxError(f"{path}: not a video file (a text file)")
     streams = data.get("streams", [])
     video = next((s for s in streams if s.get("codec_type") == "video"
                   and not s.get("disposition", {}).get("attached_pic")), None)
@@ -75,7 +78,9 @@ def _ffprobe(path: str, tools: Toolchain) -> VideoInfo:
     avg = _rate(video.get("avg_frame_rate"))
     nominal = _rate(video.get("r_frame_rate"))
     fps = avg or nominal
-    duration = _float(video.get("duration")) or _float(data.get("format", {}).get("duration"))
+    duration = _float(video.get("duration"))
+    if duration is None:
+        duration = _float(data.get("format", {}).get("duration"))
     frames = int(video["nb_frames"]) if str(video.get("nb_frames", "")).isdigit() else None
     if frames is None and duration is not None and fps:
         frames = round(duration * fps)
@@ -90,6 +95,8 @@ def _ffmpeg_banner(path: str, tools: Toolchain) -> VideoInfo:
     text = res.stderr
     if "Input #0" not in text:
         raise FfvfxError(f"{path}: not a video file ({_last_line(text)})")
+    if re.search(r"Input #0, tty,", text):
+        raise FfvfxError(f"{path}: not a video file (a text file)")
     video = re.search(r"Stream #0:\d+\S*: Video: (.*)", text)
     if video is None:
         raise FfvfxError(f"{path}: has no video stream")

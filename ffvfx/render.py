@@ -35,18 +35,29 @@ _SCRIPT_THRESHOLD = 4000
 
 @dataclass
 class Encoding:
-    """Video encoder and quality: ``crf`` (x264/x265 constant quality) or ``qp`` (constant QP)."""
+    """Video encoder and quality: ``crf`` (constant quality) or ``qp`` (constant quantiser).
 
-    encoder: str = "libx264"
+    ``encoder=None`` picks by container: VP9 for ``.webm``, H.264 (libx264) otherwise.
+    """
+
+    encoder: str | None = None
     crf: float | None = None
     qp: int | None = None
     preset: str | None = None
 
-    def args(self) -> list[str]:
-        args = ["-c:v", self.encoder]
-        if self.qp is not None:
+    def resolved(self, output: str) -> str:
+        if self.encoder:
+            return self.encoder
+        return "libvpx-vp9" if Path(output).suffix.lower() == ".webm" else "libx264"
+
+    def args(self, output: str = "out.mp4") -> list[str]:
+        encoder = self.resolved(output)
+        args = ["-c:v", encoder]
+        if encoder == "libvpx-vp9":  # constant quality needs -b:v 0; row-mt uses every core
+            args += ["-crf", f"{32 if self.crf is None else self.crf:g}", "-b:v", "0", "-row-mt", "1"]
+        elif self.qp is not None:
             args += ["-qp", str(self.qp)]
-        elif self.crf is not None or self.encoder in ("libx264", "libx265"):
+        elif self.crf is not None or encoder in ("libx264", "libx265"):
             args += ["-crf", f"{18 if self.crf is None else self.crf:g}"]
         if self.preset:
             args += ["-preset", self.preset]
@@ -79,7 +90,8 @@ def _conform(stream: Stream, info: VideoInfo | None, job: Job) -> Stream:
     if info is not None:
         w, h = info.width, info.height
         if w % 2 or h % 2:
-            stream = stream.filter("pad", w=w + w % 2, h=h + h % 2).filter(
+            # 4:4:4 first: pad on odd-sized yuv420p rounds down and loses the last column/row.
+            stream = stream.filter("format", "yuv444p").filter("pad", w=w + w % 2, h=h + h % 2).filter(
                 "fillborders", right=w % 2, bottom=h % 2, mode="smear")
             job.notes.append(f"odd size {w}x{h}: padded to {w + w % 2}x{h + h % 2} "
                              "by repeating the last column/row")
@@ -121,7 +133,7 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
     else:
         argv += ["-filter_complex", graph.line()]
     argv += ["-map", graph.output_maps()[0]] + _audio_args(info, job)
-    argv += job.encoding.args() + tools.passthrough_timing() + [out_path]
+    argv += job.encoding.args(job.output) + tools.passthrough_timing() + [out_path]
     return argv, graph
 
 
@@ -154,9 +166,13 @@ def _check_paths(job: Job) -> None:
         raise FfvfxError(f"{out.parent}: output directory does not exist")
 
 
-def run(job: Job, tools: Toolchain) -> VideoInfo | None:
-    """Render ``job``; returns the probed input. Raises FfvfxError with one clear line."""
-    info = None if job.source.device else probe(job.source.path, tools)
+def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo | None:
+    """Render ``job`` (``info``: the input, probed here when not given); returns the input info.
+
+    Raises FfvfxError with one clear line.
+    """
+    if info is None and not job.source.device:
+        info = probe(job.source.path, tools)
     _check_paths(job)
     out = Path(job.output)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".part{out.suffix}", dir=out.parent)
@@ -165,7 +181,7 @@ def run(job: Job, tools: Toolchain) -> VideoInfo | None:
     try:
         argv, graph = command(job, tools, info, tmp)
         tools.require_filters(graph.filter_names())
-        tools.require_encoder(job.encoding.encoder)
+        tools.require_encoder(job.encoding.resolved(job.output))
         if len(graph.line()) > _SCRIPT_THRESHOLD:
             sfd, script = tempfile.mkstemp(prefix=".ffvfx-graph.", suffix=".txt")
             with os.fdopen(sfd, "w") as f:
@@ -179,6 +195,9 @@ def run(job: Job, tools: Toolchain) -> VideoInfo | None:
         if frames == 0:
             raise FfvfxError(f"{job.source.name}: no video frames to render"
                              + (" in the requested time range" if job.start or job.duration else ""))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the result private
         os.replace(tmp, out)
     finally:
         for path in (tmp, script):

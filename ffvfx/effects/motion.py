@@ -67,8 +67,9 @@ def _yuv(picture: Stream) -> Stream:
 def _gray(current: Stream, past: Stream, strength: float, yuv: bool) -> Stream:
     """``127.5 + strength * (c - p) / 2``: average of the current and the inverted past frame."""
     if yuv:
-        # lutyuv's negval is maxval + minval - val: RGB negation in limited range (251 - Y, 256 - U).
-        inverse = past.filter("lutyuv", y="negval", u="negval", v="negval", label="inverse")
+        # RGB negation in limited-range yuv is Y' = 235 + 16 - Y, U' = 240 + 16 - U (not 255 - x);
+        # written out rather than as negval, which clips to 16..235 first and breaks the cancellation.
+        inverse = past.filter("lutyuv", y="251-val", u="256-val", v="256-val", label="inverse")
     else:
         inverse = past.filter("negate", label="inverse")
     out = filter([current, inverse], "blend", all_mode="average", shortest=1, label="motion")
@@ -86,8 +87,9 @@ def _gray(current: Stream, past: Stream, strength: float, yuv: bool) -> Stream:
 def _chromatic_past(stream: Stream, delays: Sequence[int]) -> Stream:
     """One gbrp frame whose R, G, B planes come from ``delays[0]``, ``[1]``, ``[2]`` frames ago."""
     red, green, blue = (timeline.delayed(stream, d, label=f"past{d}") for d in delays)
-    # gbrp planes are G, B, R; mapping 0xAaBbCc00: output plane i <- input A.., plane a..
-    return filter_multi([red, green, blue], "mergeplanes", 1, mapping="0x10210200",
+    # gbrp planes are G, B, R. mapping 0xAaBbCc: output plane i <- input (A, B, C), plane (a, b, c);
+    # a 3-plane format reads only the low three bytes.
+    return filter_multi([red, green, blue], "mergeplanes", 1, mapping="0x102102",
                         format="gbrp", labels=["past"])[0]
 
 
