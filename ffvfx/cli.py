@@ -80,7 +80,7 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict) -> None:
               start=common["start"], duration=common["duration"], audio=not common["no_audio"],
               overwrite=common["overwrite"], quiet=common["quiet"])
     if form == "cmd":
-        click.echo(print_command(job, tools))
+        click.echo(print_command(job, tools, info))
         return
     run(job, tools, info)
     if not common["quiet"]:

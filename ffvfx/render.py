@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ffvfx.errors import FfvfxError
+from ffvfx.escape import media_path
 from ffvfx.graph import Graph, Input, Stream
 from ffvfx.probe import VideoInfo, probe
 from ffvfx.progress import ProgressBar
@@ -77,7 +78,6 @@ class Job:
     audio: bool = True
     overwrite: bool = False
     quiet: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 def printable_graph(effect: Effect) -> Graph:
@@ -85,24 +85,33 @@ def printable_graph(effect: Effect) -> Graph:
     return Graph(effect(Input().video))
 
 
-def _conform(stream: Stream, info: VideoInfo | None, job: Job) -> Stream:
-    """8-bit yuv420p at even size, which every H.264 player takes; notes what was changed."""
-    if info is not None:
+def _conform(stream: Stream, info: VideoInfo | None) -> Stream:
+    """8-bit yuv420p at even size, which every H.264 player takes."""
+    if info is not None and (info.width % 2 or info.height % 2):
         w, h = info.width, info.height
-        if w % 2 or h % 2:
-            # 4:4:4 first: pad on odd-sized yuv420p rounds down and loses the last column/row.
-            stream = stream.filter("format", "yuv444p").filter("pad", w=w + w % 2, h=h + h % 2).filter(
-                "fillborders", right=w % 2, bottom=h % 2, mode="smear")
-            job.notes.append(f"odd size {w}x{h}: padded to {w + w % 2}x{h + h % 2} "
-                             "by repeating the last column/row")
-        if info.bit_depth > 8:
-            job.notes.append(f"{info.bit_depth}-bit input ({info.pix_fmt}): output is 8-bit yuv420p")
-        if info.rotation:
-            job.notes.append(f"rotated input: rendered upright ({info.rotation} degrees applied)")
-        if info.variable_rate:
-            job.notes.append(f"variable frame rate input: re-timed to a constant {float(info.fps):.3f} "
-                             "fps, every frame kept")
+        # 4:4:4 first: pad on odd-sized yuv420p rounds down and loses the last column/row.
+        stream = (stream.filter("format", "yuv444p").filter("pad", w=w + w % 2, h=h + h % 2)
+                  .filter("fillborders", right=w % 2, bottom=h % 2, mode="smear"))
     return stream.filter("format", "yuv420p", label="out")
+
+
+def input_notes(info: VideoInfo | None) -> list[str]:
+    """What the render changes about this input and why, one line each (said on stderr)."""
+    if info is None:
+        return []
+    notes = []
+    w, h = info.width, info.height
+    if w % 2 or h % 2:
+        notes.append(f"odd size {w}x{h}: padded to {w + w % 2}x{h + h % 2} "
+                     "by repeating the last column/row")
+    if info.bit_depth > 8:
+        notes.append(f"{info.bit_depth}-bit input ({info.pix_fmt}): output is 8-bit yuv420p")
+    if info.rotation:
+        notes.append(f"rotated input: rendered upright ({info.rotation} degrees applied)")
+    if info.variable_rate:
+        notes.append(f"variable frame rate input: re-timed to a constant {float(info.fps):.3f} "
+                     "fps, every frame kept")
+    return notes
 
 
 def _audio_args(info: VideoInfo | None, job: Job) -> list[str]:
@@ -121,7 +130,7 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
             script_path: str | None = None) -> tuple[list[str], Graph]:
     """The ffmpeg argv for ``job`` writing ``out_path`` (graph from ``script_path`` if given)."""
     inp = Input(job.source.path, job.source.options)
-    graph = Graph(_conform(job.effect(inp.video), info, job), [inp], labelled=True)
+    graph = Graph(_conform(job.effect(inp.video), info), [inp], labelled=True)
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     if job.start:
         argv += ["-ss", f"{job.start:g}"]
@@ -138,13 +147,13 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
 
 
 def _input_path(source: Source) -> str:
-    from ffvfx.escape import media_path
     return source.path if source.device else media_path(source.path)
 
 
-def print_command(job: Job, tools: Toolchain) -> str:
+def print_command(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> str:
     """``--print=cmd``: the full command, shell-quoted, for pasting into a terminal."""
-    info = None if job.source.device else probe(job.source.path, tools)
+    if info is None and not job.source.device:
+        info = probe(job.source.path, tools)
     argv, _ = command(job, tools, info, job.output)
     if not job.overwrite:  # pasted by hand it must not silently replace a file
         argv.remove("-y")
@@ -188,7 +197,7 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
                 f.write(graph.script())
             argv, graph = command(job, tools, info, tmp, script)
         if not job.quiet:
-            for note in job.notes:
+            for note in input_notes(info):
                 print(f"ffvfx: {note}", file=sys.stderr)
         total = _expected_frames(info, job)
         frames = _execute(argv, ProgressBar(out.name, total, enabled=not job.quiet))

@@ -288,3 +288,26 @@ def ffvfx_cmd():
         return subprocess.run([*ffvfx_argv(), *map(str, args)], capture_output=True, text=True,
                               cwd=cwd, env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
     return run
+
+
+def _binaries() -> list[str]:
+    """Distinct ffmpeg executables available here (by real path): $FFVFX_FFMPEG, PATH, imageio."""
+    candidates = [os.environ.get("FFVFX_FFMPEG"), shutil.which("ffmpeg")]
+    try:
+        import imageio_ffmpeg
+
+        candidates.append(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError):
+        pass
+    found: dict[str, str] = {}
+    for exe in candidates:
+        if exe and os.path.isfile(exe) and os.access(exe, os.X_OK):
+            found.setdefault(os.path.realpath(exe), exe)
+    return list(found.values())
+
+
+@pytest.fixture(scope="module", params=[toolchain.Toolchain(exe, None, None, "test") for exe in _binaries()],
+                ids=lambda tc: "ffmpeg" + re.sub(r"^n?(\d+\.\d+).*", r"\1", tc.version))
+def tc(request: pytest.FixtureRequest) -> toolchain.Toolchain:
+    """Every distinct ffmpeg binary here (system 5.x and the imageio 9.x), for syntax-level tests."""
+    return request.param

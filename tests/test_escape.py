@@ -12,9 +12,7 @@ line is ffmpeg's header and holds no user text. ffmpeg 5.1 formats each printed 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -27,31 +25,6 @@ from hypothesis import strategies as st
 from ffvfx import escape
 from ffvfx.graph import Graph, Input, filter, source
 from ffvfx.toolchain import Toolchain
-
-
-def _binaries() -> list[str]:
-    """Distinct ffmpeg executables available here (by real path)."""
-    candidates = [os.environ.get("FFVFX_FFMPEG"), shutil.which("ffmpeg")]
-    try:
-        import imageio_ffmpeg
-
-        candidates.append(imageio_ffmpeg.get_ffmpeg_exe())
-    except (ImportError, RuntimeError):
-        pass
-    found: dict[str, str] = {}
-    for exe in candidates:
-        if exe and os.path.isfile(exe) and os.access(exe, os.X_OK):
-            found.setdefault(os.path.realpath(exe), exe)
-    return list(found.values())
-
-
-TOOLCHAINS = [Toolchain(exe, None, None, "test") for exe in _binaries()]
-
-
-@pytest.fixture(scope="module", params=TOOLCHAINS,
-                ids=lambda tc: "ffmpeg" + re.sub(r"^n?(\d+\.\d+).*", r"\1", tc.version))
-def tc(request: pytest.FixtureRequest) -> Toolchain:
-    return request.param
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,7 @@ forms give identical frames. The last part checks the ffmpeg-python interop agai
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Callable
@@ -22,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ffvfx
+from ffvfx import toolchain
 from ffvfx.graph import Graph, Input, Stream, filter, filter_multi, source
 from ffvfx.toolchain import Toolchain
 
@@ -367,28 +366,6 @@ def test_random_graph_text_is_well_formed(case: tuple[Graph, int, int]) -> None:
 
 
 # == real ffmpeg =================================================================================
-def _binaries() -> list[str]:
-    candidates = [os.environ.get("FFVFX_FFMPEG"), shutil.which("ffmpeg")]
-    try:
-        import imageio_ffmpeg
-
-        candidates.append(imageio_ffmpeg.get_ffmpeg_exe())
-    except (ImportError, RuntimeError):
-        pass
-    found: dict[str, str] = {}
-    for exe in candidates:
-        if exe and os.path.isfile(exe) and os.access(exe, os.X_OK):
-            found.setdefault(os.path.realpath(exe), exe)
-    return list(found.values())
-
-
-TOOLCHAINS = [Toolchain(exe, None, None, "test") for exe in _binaries()]
-
-
-@pytest.fixture(scope="module", params=TOOLCHAINS,
-                ids=lambda tc: "ffmpeg" + re.sub(r"^n?(\d+\.\d+).*", r"\1", tc.version))
-def tc(request: pytest.FixtureRequest) -> Toolchain:
-    return request.param
 
 
 SOURCES = ["testsrc2=s=32x32:r=25:d=0.4", "rgbtestsrc=s=32x32:r=25:d=0.4"]
@@ -457,7 +434,7 @@ def test_edge_case_graphs_run(tc: Toolchain, tmp_path: Path, build) -> None:
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """20 frames of testsrc2 in Matroska (1 ms timestamps, the case the motion effect re-times)."""
     out = tmp_path_factory.mktemp("interop") / "clip.mkv"
-    exe = TOOLCHAINS[0].ffmpeg
+    exe = toolchain.find().ffmpeg
     subprocess.run([exe, "-v", "error", "-nostdin", "-f", "lavfi", "-i", "testsrc2=s=64x48:r=25:d=0.8",
                     "-c:v", "ffv1", "-y", str(out)], check=True, capture_output=True)
     return out
