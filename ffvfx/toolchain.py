@@ -8,6 +8,8 @@ nothing else in ffvfx may depend on ffprobe). Capabilities are parsed once per b
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -28,11 +30,29 @@ class Toolchain:
     origin: str
 
     @functools.cached_property
+    def _capabilities(self) -> dict:
+        """Version, filters, encoders and hwaccels: asked of ffmpeg once per binary, kept on disk."""
+        st = os.stat(self.ffmpeg)
+        key = hashlib.sha1(f"{os.path.realpath(self.ffmpeg)}|{st.st_size}|{st.st_mtime_ns}".encode())
+        cache = _cache_dir() / f"toolchain-{key.hexdigest()[:16]}.json"
+        try:
+            return json.loads(cache.read_text())
+        except (OSError, ValueError):
+            pass
+        caps = _ask_capabilities(self.ffmpeg)
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(caps))
+            os.replace(tmp, cache)
+        except OSError:
+            pass  # a read-only home only costs the next run 0.1 s
+        return caps
+
+    @property
     def version(self) -> str:
-        """``5.1.6`` or ``9.0.2``: the version ffmpeg reports."""
-        out = _run([self.ffmpeg, "-hide_banner", "-version"])
-        m = re.search(r"ffmpeg version (\S+)", out)
-        return m.group(1) if m else "unknown"
+        """``5.1.6`` or ``n9.0.2-...``: the version ffmpeg reports."""
+        return self._capabilities["version"]
 
     @functools.cached_property
     def release(self) -> tuple[int, int]:
@@ -48,22 +68,17 @@ class Toolchain:
         """Keep every frame with its own timestamp: ``-fps_mode`` from 5.1, ``-vsync`` before."""
         return ["-fps_mode" if self.release >= (5, 1) else "-vsync", "passthrough"]
 
-    @functools.cached_property
+    @property
     def filters(self) -> frozenset[str]:
-        out = _run([self.ffmpeg, "-hide_banner", "-filters"])
-        return frozenset(m.group(1) for m in re.finditer(r"^ [.A-Z|]{2,3} +(\w+) +\S+->\S+",
-                                                          out, re.M))
+        return frozenset(self._capabilities["filters"])
 
-    @functools.cached_property
+    @property
     def encoders(self) -> frozenset[str]:
-        out = _run([self.ffmpeg, "-hide_banner", "-encoders"])
-        return frozenset(m.group(1) for m in re.finditer(r"^ [VAS][.A-Z]{5} (\S+)", out, re.M))
+        return frozenset(self._capabilities["encoders"])
 
-    @functools.cached_property
+    @property
     def hwaccels(self) -> tuple[str, ...]:
-        out = _run([self.ffmpeg, "-hide_banner", "-hwaccels"])
-        lines = out.split("Hardware acceleration methods:", 1)[-1].split()
-        return tuple(lines)
+        return tuple(self._capabilities["hwaccels"])
 
     def script_option(self) -> str:
         """The option that reads a filtergraph from a file on this version."""
@@ -80,6 +95,22 @@ class Toolchain:
     def require_encoder(self, name: str) -> None:
         if name not in self.encoders:
             raise FfvfxError(f"ffmpeg {self.version} ({self.ffmpeg}) has no encoder {name!r}")
+
+
+def _ask_capabilities(ffmpeg: str) -> dict:
+    version = re.search(r"ffmpeg version (\S+)", _run([ffmpeg, "-hide_banner", "-version"]))
+    filters = re.finditer(r"^ [.A-Z|]{2,3} +(\w+) +\S+->\S+", _run([ffmpeg, "-hide_banner", "-filters"]),
+                          re.M)
+    encoders = re.finditer(r"^ [VAS][.A-Z]{5} (\S+)", _run([ffmpeg, "-hide_banner", "-encoders"]), re.M)
+    hwaccels = _run([ffmpeg, "-hide_banner", "-hwaccels"]).split("Hardware acceleration methods:", 1)
+    return {"version": version.group(1) if version else "unknown",
+            "filters": sorted(m.group(1) for m in filters),
+            "encoders": sorted(m.group(1) for m in encoders),
+            "hwaccels": hwaccels[-1].split() if len(hwaccels) > 1 else []}
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("FFVFX_CACHE") or Path.home() / ".cache" / "ffvfx")
 
 
 def _run(argv: list[str]) -> str:
