@@ -24,11 +24,11 @@ def preview_argv(graph: Graph, source: Source, tools: Toolchain, loop: bool = Tr
     if not graph.anonymous:
         raise FfvfxError("this graph has several inputs; preview needs them as movie= sources")
     argv = [tools.ffplay, "-hide_banner", "-loglevel", "error", "-window_title", "ffvfx preview"]
-    argv += source.options
+    argv += ["-vf", graph.line()] + source.options
     if not source.device and loop:
         argv += ["-loop", "0"]
     path = source.path if source.device else media_path(source.path)
-    return argv + ["-vf", graph.line(), "-i", path]
+    return argv + ["-i", path]
 
 
 def preview(graph: Graph, source: Source, tools: Toolchain) -> None:

@@ -2,6 +2,8 @@
 
 Cameras: ``webcam`` (the platform's default device), a device path (``/dev/video0``), or an
 explicit ``v4l2:``, ``avfoundation:`` or ``dshow:`` spec, with an optional size and rate.
+``lavfi:GRAPH`` (e.g. ``lavfi:testsrc2=s=1280x720:r=30``) is a synthetic live source, handy for trying
+a preview without a camera.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ffvfx.errors import FfvfxError
 
-_DEVICE_FORMATS = ("v4l2", "avfoundation", "dshow")
+_DEVICE_FORMATS = ("v4l2", "avfoundation", "dshow", "lavfi")
 
 
 @dataclass(frozen=True)
