@@ -166,9 +166,14 @@ class Graph:
     """A filtergraph from its output streams back to its inputs, ready to render."""
 
     def __init__(self, outputs: Stream | Sequence[Stream], inputs: Sequence[Input] = (),
-                 labelled: bool = False):
-        """``labelled``: always write ``[0:v]`` inputs and ``[out]`` outputs (for ``-map``)."""
+                 labelled: bool = False, movies: bool = False):
+        """``labelled``: always write ``[0:v]`` inputs and ``[out]`` outputs (for ``-map``).
+
+        ``movies``: every input but the first becomes a ``movie=`` source inside the graph, so a
+        graph with side files (masks, plates) runs where only one input exists (``ffplay -vf``).
+        """
         self.labelled = labelled
+        self.movies = movies
         self.outputs = [outputs] if isinstance(outputs, Stream) else list(outputs)
         nodes = self._collect()
         found = [n for n in nodes if isinstance(n, Input)]
@@ -214,7 +219,8 @@ class Graph:
     @property
     def anonymous(self) -> bool:
         """One input and one output: both ends print unlabelled (works in -vf, -filter_complex, ffplay)."""
-        return len(self.inputs) == 1 and len(self.outputs) == 1 and not self.labelled
+        inputs = 1 if self.movies else len(self.inputs)
+        return inputs == 1 and len(self.outputs) == 1 and not self.labelled
 
     # -- lowering ----------------------------------------------------------------------------
     def _lower(self) -> tuple[list[_Op], list[_Edge]]:
@@ -241,7 +247,15 @@ class Graph:
             pool[s] = list(split.outs)
 
         for i, inp in enumerate(self.inputs):
-            publish(inp.video, _Edge(inp.labels[0] or "in", input_index=i))
+            if self.movies and i > 0:
+                if inp.path is None:
+                    raise ValueError("a movie= source needs the input's path")
+                movie = Filter("movie", [], [], {"filename": escape.media_path(inp.path)})
+                op = _Op(movie.text(), [], 1, [inp.labels[0] or "movie"])
+                ops.append(op)
+                publish(inp.video, op.outs[0])
+            else:
+                publish(inp.video, _Edge(inp.labels[0] or "in", input_index=i))
         for node in self.filters:
             ins = [pool[s].pop(0) for s in node.inputs]
             op = _Op(node.text(), ins, len(node.out),
@@ -294,8 +308,14 @@ class Graph:
                         and follows(nxt):
                     chain.append(nxt)
                 chains.append(chain)
-        # Chains whose output is the graph's go last; the rest keep dependency order.
-        chains.sort(key=lambda c: any(id(e) in out_text for e in c[-1].outs))
+        # The main input's chain first (ffplay binds the graph's unlabelled input to the first
+        # filter), the chain ending in the graph's output last; the rest keep dependency order.
+        def place(chain: list[_Op]) -> int:
+            if any(e.input_index == 0 for e in chain[0].ins):
+                return 0
+            return 2 if any(id(e) in out_text for e in chain[-1].outs) else 1
+
+        chains.sort(key=place)
 
         taken = {"in", "out"} | {_out_label(i) for i in range(len(outs))}
         labels: dict[int, str] = {}

@@ -486,3 +486,24 @@ def test_interop_keeps_option_values(tc: Toolchain, tmp_path: Path, positional: 
     fp = to_ffmpeg_python(s, bindings)
     ffmpeg.output(fp, "-", f="null").run(cmd=tc.ffmpeg, quiet=True)
     assert printed.read_text().partition("\n")[2] == f"k={value}\n"
+
+
+def test_extra_inputs_as_movie_sources_match_filter_complex(tc: Toolchain, tmp_path: Path) -> None:
+    """``movies=True`` turns side-file inputs into escaped ``movie=`` sources: the one-line graph
+    then runs as ``-vf`` with a single input (as ffplay needs) and gives the same frames as the
+    two-input ``-filter_complex`` form."""
+    side = tmp_path / "it's, a;[mask] 1.mkv"
+    subprocess.run([tc.ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=64x48:r=25:d=0.4",
+                    "-c:v", "ffv1", str(side)], check=True)
+    main, extra = Input(), Input(str(side), label="mask")
+    out = filter([main.video.filter("format", "gbrp"), extra.video.filter("format", "gbrp")],
+                 "blend", all_mode="difference")
+    common = [tc.ffmpeg, "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=64x48:r=25:d=0.4"]
+    vf = subprocess.run(common + ["-vf", Graph(out, [main, extra], movies=True).line(),
+                                  "-f", "framemd5", "-"], capture_output=True, text=True)
+    fc = subprocess.run(common + ["-i", str(side), "-filter_complex", Graph(out, [main, extra]).line(),
+                                  "-f", "framemd5", "-"], capture_output=True, text=True)
+    assert vf.returncode == 0 and fc.returncode == 0, vf.stderr + fc.stderr
+    frames = [ln for ln in vf.stdout.splitlines() if not ln.startswith("#")]
+    assert len(frames) == 10
+    assert frames == [ln for ln in fc.stdout.splitlines() if not ln.startswith("#")]
