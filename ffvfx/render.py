@@ -81,8 +81,11 @@ class Job:
 
 
 def printable_graph(effect: Effect) -> Graph:
-    """The effect on an anonymous input: text that works as ``-vf``, ``-filter_complex``, ffplay."""
-    return Graph(effect(Input().video))
+    """The effect on an anonymous input: text that works as ``-vf``, ``-filter_complex``, ffplay.
+
+    Side files the effect reads come in as ``movie=`` sources, so one input is all it needs.
+    """
+    return Graph(effect(Input().video), movies=True)
 
 
 def _conform(stream: Stream, info: VideoInfo | None) -> Stream:
@@ -137,6 +140,8 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
     if job.duration:
         argv += ["-t", f"{job.duration:g}"]
     argv += inp.options + ["-i", _input_path(job.source)]
+    for side in graph.inputs[1:]:  # side files an effect reads (masks, mattes, plates)
+        argv += side.options + ["-i", media_path(side.path)]
     if script_path:
         argv += [tools.script_option(), script_path]
     else:
