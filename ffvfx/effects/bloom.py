@@ -49,17 +49,17 @@ def add_bloom(picture: Stream, current: Stream, reference: Reference, sigma: flo
     """``picture + glow`` (clipped). ``rgb``: picture is gbrp; otherwise 8-bit limited yuv420p."""
     layer, k = glow(current, reference, sigma, strength)
     if rgb:
-        layer, picture = _fit(layer, picture, k)
+        layer, picture = fit(layer, picture, k)
         return filter([picture, layer], "blend", all_mode="addition", label="bloom")
     # In limited-range yuv an RGB sum is Y = Ya + Yb - 16 and U = Ua + Ub - 128: shift the glow's
     # luma down by 16 (at the small size, where it is cheap), then add luma and grain-merge chroma.
     layer = layer.filter("format", "yuv420p").filter("lutyuv", y="val-16", label="haze")
-    layer, picture = _fit(layer, picture, k)
+    layer, picture = fit(layer, picture, k)
     return filter([picture, layer], "blend", c0_mode="addition",
                   c1_mode="grainmerge", c2_mode="grainmerge", label="bloom")
 
 
-def _fit(layer: Stream, picture: Stream, k: int) -> tuple[Stream, Stream]:
+def fit(layer: Stream, picture: Stream, k: int) -> tuple[Stream, Stream]:
     """Scale the reduced glow back to the picture's exact size (any size, odd ones included)."""
     if k == 1:
         return layer.named("glow"), picture
