@@ -15,8 +15,15 @@ GRID_TIMEBASE = "1/120000"
 
 
 def regular(stream: Stream) -> Stream:
-    """Frame n at time n/frame_rate exactly (frame count kept, rounding and VFR jitter removed)."""
-    return stream.filter("settb", GRID_TIMEBASE).filter("setpts", "round(N/FRAME_RATE/TB)")
+    """Frame n at time n/frame_rate exactly (frame count kept, rounding and VFR jitter removed).
+
+    Idempotent: a stream already put on the grid here is returned as it is.
+    """
+    if getattr(stream.node, "on_grid", False):
+        return stream
+    out = stream.filter("settb", GRID_TIMEBASE).filter("setpts", "round(N/FRAME_RATE/TB)")
+    out.node.on_grid = True
+    return out
 
 
 def delayed(stream: Stream, frames: int, label: str = "past") -> Stream:

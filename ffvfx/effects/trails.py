@@ -193,3 +193,19 @@ def _check(layers, decay, spacing, intensity, operator, alpha, glow_sigma, expos
     if operator in ("behind", "front") and alpha is None:
         raise FfvfxError(f"trails operator {operator!r} needs --alpha FILE (a matte video: "
                          "white where the subject is)")
+
+
+def trail_mask(mask: Stream, *, layers: int, spacing: int, register: Register | None = None) -> Stream:
+    """Where the subject is now or was in any echo: the max of a gray mask and its echoes.
+
+    With it, ``maskedmerge`` keeps trails along the subject's whole path and leaves everything
+    else exactly as in the input (a mask of the current position alone would cut them off).
+    """
+    m = timeline.regular(mask).filter("format", "gray", label="mask")
+    out = m
+    for k in range(1, layers + 1):
+        e = timeline.delayed(m, k * spacing, label=f"maskecho{k}")
+        if register is not None:
+            e = register(e, k)
+        out = filter([out, e], "blend", all_mode="lighten", shortest=1, label="trailmask")
+    return out

@@ -1,0 +1,141 @@
+"""Camera compensation in the graph: per-frame sub-pixel shifts written as expressions of the frame number.
+
+A :class:`~ffvfx.analysis.camera.CameraPath` gives ``off[n] = (ox, oy)`` with
+``frame_n[y, x] == frame_0[y + oy, x + ox]`` for background pixels (the demo's convention). Two ways
+to use it, both frame-exact (no ``sendcmd``, which is not frame-exact with several inputs on ffmpeg 9):
+
+- :func:`echo_register` (recommended, what ``trails`` takes as its ``register`` hook): echo ``k``
+  (the frame ``d = k*spacing`` earlier, after ``tpad``) is resampled at ``+ (off[n] - off[n-d])`` so
+  its background lands where the current frame has it. The current frame is untouched, the shift
+  is bounded by ``d`` frames of camera motion whatever the clip length, and only echoes pay.
+- :func:`stabilise` -> temporal effect -> :func:`unstabilise`: the frame is padded by ``margin``
+  (edges smeared) and moved into frame 0's coordinates, then moved back and cropped. Two
+  resamplings for every frame (the current one included), and ``margin`` must cover the whole
+  path (``|off| <= margin``), which a long pan outgrows.
+
+Resampling is ``perspective`` with ``eval=frame``, ``interpolation=linear`` and a pure translation
+(``sense=source``: output pixel (x, y) reads input (x + dx, y + dy)); outside the frame it repeats
+the edge pixels, so a shift reveals smeared edges, never black bars. Integer shifts (``crop``) would
+leave up to 0.5 px of error, which on the textured demo background drops the trail test below
+35 dB. Per-frame values are balanced ``if(lt(n,K),A,B)`` trees (:func:`per_frame`): flat sums fail
+past ~97 terms. ``perspective``'s frame variable ``in`` counts from 1; ``crop``'s ``n`` from 0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from ffvfx.analysis.camera import CameraPath
+from ffvfx.graph import Stream
+
+DIGITS = 4
+"""Decimals kept in expression constants (1/10000 px)."""
+
+
+def _num(v: float) -> str:
+    text = f"{round(float(v), DIGITS):.{DIGITS}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def per_frame(values: Sequence[float], var: str = "n", first: int = 0) -> str:
+    """An expression of ``var`` worth ``values[var - first]`` (clamped to the ends outside).
+
+    Runs of equal values collapse; the rest is a balanced tree of ``if(lt(var,K),A,B)``, depth
+    log2(len), so ffmpeg evaluates it in a few comparisons per frame at any length.
+    """
+    if not values:
+        raise ValueError("per_frame needs at least one value")
+    texts = [_num(v) for v in values]
+    starts: list[int] = []
+    runs: list[str] = []
+    for i, t in enumerate(texts):
+        if not runs or runs[-1] != t:
+            starts.append(first + i)
+            runs.append(t)
+
+    def tree(lo: int, hi: int) -> str:
+        if hi - lo == 1:
+            return runs[lo]
+        mid = (lo + hi) // 2
+        return f"if(lt({var},{starts[mid]}),{tree(lo, mid)},{tree(mid, hi)})"
+
+    return tree(0, len(runs))
+
+
+def evaluate(expr: str, **variables: float) -> float:
+    """Evaluate a :func:`per_frame` expression in Python (for tests): ``if``, ``lt``, numbers."""
+    env = {"f_if": lambda c, a, b: a if c else b, "f_lt": lambda a, b: float(a < b),
+           **{f"v_{k}": v for k, v in variables.items()}}
+    text = re.sub(r"\b([A-Za-z_]\w*)\b(\()?", lambda m: ("f_" if m.group(2) else "v_") + m.group(0), expr)
+    return float(eval(text, {"__builtins__": {}}, env))  # noqa: S307
+
+
+def shift(stream: Stream, dx: Sequence[float], dy: Sequence[float], label: str | None = None) -> Stream:
+    """Frame n resampled at ``(x + dx[n], y + dy[n])`` (bilinear; edges repeated outside).
+
+    ``dx``/``dy`` are per-frame values from the first frame the filter sees; past their end the
+    last value holds. All zero: the stream is returned unchanged.
+    """
+    if not any(dx) and not any(dy):
+        return stream
+    ex, ey = per_frame(dx, "in", 1), per_frame(dy, "in", 1)  # perspective's `in` counts from 1
+    x1, y2 = (f"W+{ex}" if ex != "0" else "W"), (f"H+{ey}" if ey != "0" else "H")
+    return stream.filter("perspective", x0=ex, y0=ey, x1=x1, y1=ey, x2=ex, y2=y2, x3=x1, y3=y2,
+                         interpolation="linear", sense="source", eval="frame", label=label)
+
+
+def echo_shift(path: CameraPath, delay: int) -> tuple[list[float], list[float]]:
+    """Per-frame resampling offsets that register the frame ``delay`` earlier onto frame n.
+
+    ``off[n] - off[max(n - delay, 0)]``, over ``len(path) + delay`` frames (the ``tpad`` branch
+    is ``delay`` frames longer than its input).
+    """
+    off = path.offsets
+    last = len(off) - 1
+    dx, dy = [], []
+    for n in range(len(off) + delay):
+        a, b = off[min(n, last)], off[min(max(n - delay, 0), last)]
+        dx.append(a[0] - b[0])
+        dy.append(a[1] - b[1])
+    return dx, dy
+
+
+def register_echo(stream: Stream, path: CameraPath, delay: int, label: str | None = None) -> Stream:
+    """``stream`` (already delayed by ``delay`` frames with ``tpad``) moved onto the current frame."""
+    if delay <= 0:
+        return stream
+    dx, dy = echo_shift(path, delay)
+    return shift(stream, dx, dy, label=label)
+
+
+def echo_register(path: CameraPath, spacing: int) -> Callable[[Stream, int], Stream]:
+    """The ``register(stream, k)`` hook for trails: echo k is ``k*spacing`` frames late."""
+    def register(stream: Stream, k: int) -> Stream:
+        return register_echo(stream, path, k * spacing, label=f"reg{k}")
+    return register
+
+
+def needed_margin(path: CameraPath) -> int:
+    """The smallest ``margin`` :func:`stabilise` needs for ``path`` (whole pixels, plus one)."""
+    m = int(max((max(abs(x), abs(y)) for x, y in path.offsets), default=0.0)) + 2
+    return m + m % 2  # even: pad/crop offsets on 4:2:0 frames
+
+
+def stabilise(stream: Stream, path: CameraPath, margin: int | None = None) -> Stream:
+    """Frame n padded by ``margin`` px (edges smeared) and moved into frame 0's coordinates.
+
+    Output pixel (X, Y) shows world point (X - margin, Y - margin) of frame 0 where frame n saw it
+    (the rest is the smeared edge). ``margin`` defaults to :func:`needed_margin`.
+    """
+    m = needed_margin(path) if margin is None else int(margin) + int(margin) % 2
+    padded = (stream.filter("pad", w=f"iw+{2 * m}", h=f"ih+{2 * m}", x=m, y=m)
+              .filter("fillborders", left=m, right=m, top=m, bottom=m, mode="smear"))
+    return shift(padded, [-x for x, _ in path.offsets], [-y for _, y in path.offsets], label="stable")
+
+
+def unstabilise(stream: Stream, path: CameraPath, margin: int | None = None) -> Stream:
+    """The inverse of :func:`stabilise`: frame n's own view again, at the original size."""
+    m = needed_margin(path) if margin is None else int(margin) + int(margin) % 2
+    back = shift(stream, [x for x, _ in path.offsets], [y for _, y in path.offsets])
+    return back.filter("crop", w=f"iw-{2 * m}", h=f"ih-{2 * m}", x=m, y=m, label="unstable")
