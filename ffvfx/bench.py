@@ -1,4 +1,4 @@
-"""Benchmark: ``python -m ffvfx.bench motion`` (or ``bin/bench motion``) prints a markdown table.
+"""Benchmarks: ``python -m ffvfx.bench motion|trails`` (or ``bin/bench ...``) print markdown tables.
 
 Rows, each run as its own process on the same 1080p clip (the demo scene, rendered once and cached
 under ``$FFVFX_CACHE/bench`` or ``~/.cache/ffvfx/bench``; ``--input`` uses a file instead):
@@ -364,6 +364,101 @@ def bench_motion(args: argparse.Namespace) -> int:
     return 0 if all(v[2] is not False for v in verdicts.values()) else 1
 
 
+# -- trails ---------------------------------------------------------------------------------------------
+
+LAYERS, SPACING = 6, 5
+TRAILS_SPEED_TARGET = 0.6   # end to end / plain transcode
+TMIX_TARGET = 7.0           # decode + effect / the one-tmix form
+ANALYSIS_TARGET = 0.25      # camera analysis / end-to-end wall time
+
+
+def trails_tmix_graph(layers: int = LAYERS, spacing: int = SPACING, decay: float = 0.7) -> str:
+    """The one wide sparse ``tmix`` a straightforward graph would use for the same echoes."""
+    span = layers * spacing + 1
+    weights = ["0"] * span
+    for k in range(layers + 1):
+        weights[span - 1 - k * spacing] = f"{decay ** k:.6g}"
+    total = sum(decay ** k for k in range(layers + 1))
+    return f"[0:v]tmix=frames={span}:weights='{' '.join(weights)}':scale={1 / total:.6g},format=yuv420p[out]"
+
+
+def bench_trails(args: argparse.Namespace) -> int:
+    """``trails --layers=6 --spacing=5`` (camera compensation on) against a plain transcode."""
+    from ffvfx.analysis import camera
+    from ffvfx.effects.register import echo_register
+    from ffvfx.effects.trails import trails
+
+    tools = toolchain.find()
+    clip = args.input or demo_clip(args.size, args.seconds, tools)
+    info = probe(clip, tools)
+    mach = machine(tools)
+    ff = tools.ffmpeg
+    null_out = tools.passthrough_timing() + ["-f", "null", "-"]
+    enc = Encoding()
+    with tempfile.TemporaryDirectory(prefix="ffvfx-bench-") as tmp:
+        long_clip = loop_clip(clip, f"{tmp}/long.mp4", tools)
+        path = camera.measure_path(clip, tools)
+        register = echo_register(path, SPACING)
+        job = Job(Source(clip), "unused.mp4",
+                  functools.partial(trails, layers=LAYERS, spacing=SPACING, register=register),
+                  Encoding(), audio=False, quiet=True)
+        argv, graph = command(job, tools, info, "unused.mp4")
+        script = Path(tmp) / "trails.txt"
+        script.write_text(graph.script())
+        effect_argv = argv[:argv.index("-filter_complex")] + [tools.script_option(), str(script)]
+        effect_argv = effect_argv + ["-map", "[out]"] + null_out
+
+        def cli(src: str, out: str) -> list[str]:
+            # A fresh cache every run, so the camera analysis is part of the time.
+            return ["sh", "-c", 'd=$(mktemp -d); FFVFX_CACHE="$d" "$@"; s=$?; rm -rf "$d"; exit $s',
+                    "sh", sys.executable, "-c", "from ffvfx.cli import entry; entry()", "trails", src,
+                    out, f"--layers={LAYERS}", f"--spacing={SPACING}", "--no-audio", "-q", "-y"]
+
+        analysis = [sys.executable, "-c", "import sys; from ffvfx import toolchain; "
+                    "from ffvfx.analysis.camera import measure_path; "
+                    "measure_path(sys.argv[1], toolchain.find())", clip]
+        frames = info.frames
+        rows = [
+            Row("plain", f"plain transcode ({' '.join(enc.args()[1:])})",
+                _ffmpeg_head(ff, clip) + ["-map", "0:v:0", "-an"] + enc.args()
+                + ["-pix_fmt", "yuv420p"] + tools.passthrough_timing() + [f"{tmp}/plain.mp4"], frames),
+            Row("ffvfx", f"ffvfx trails --layers={LAYERS} --spacing={SPACING}, end to end "
+                "(camera analysis included)", cli(clip, f"{tmp}/trails.mp4"), frames),
+            Row("analysis", "camera analysis alone (960 px gray, phase correlation + fit)", analysis,
+                frames),
+            Row("effect", "ffvfx decode + trails with compensation (-f null)", effect_argv, frames),
+            Row("tmix", "one sparse tmix, no compensation (-f null)",
+                _ffmpeg_head(ff, clip) + ["-filter_complex", trails_tmix_graph(), "-map", "[out]"]
+                + null_out, frames),
+            Row("long", f"ffvfx end to end, clip x{LONG_FACTOR}", cli(long_clip, f"{tmp}/trails-long.mp4"),
+                probe(long_clip, tools).frames),
+        ]
+        for r in range(args.repeat):
+            for row in rows:
+                print(f"bench: [{r + 1}/{args.repeat}] {row.name} ...", file=sys.stderr, flush=True)
+                row.runs.append(measure(row.argv))
+    by = {row.key: row for row in rows}
+    speed = by["ffvfx"].fps / by["plain"].fps
+    vs_tmix = by["effect"].fps / by["tmix"].fps
+    share = by["analysis"].wall / by["ffvfx"].wall
+    flat = by["long"].peak_mb / by["ffvfx"].peak_mb
+    verdicts = {
+        "plain": ("1.00x", "baseline", None),
+        "ffvfx": (f"{speed:.2f}x speed of plain", f">= {TRAILS_SPEED_TARGET}x", speed >= TRAILS_SPEED_TARGET),
+        "analysis": (f"{share:.0%} of end to end", f"<= {ANALYSIS_TARGET:.0%}", share <= ANALYSIS_TARGET),
+        "effect": (f"{vs_tmix:.1f}x the tmix form", f">= {TMIX_TARGET:g}x", vs_tmix >= TMIX_TARGET),
+        "tmix": ("reference", "", None),
+        "long": (f"{flat:.2f}x RSS of the clip", f"<= {FLAT_TARGET}x (flat)", flat <= FLAT_TARGET),
+    }
+    print(f"Machine: {mach['cpu']}, {mach['cores']} cores; ffmpeg {mach['ffmpeg']}; "
+          f"Python {mach['python']}, OpenCV {mach['opencv']}")
+    print(f"Clip: {clip} ({info.width}x{info.height}, {info.frames} frames at {float(info.fps):g} fps); "
+          f"best of {args.repeat} run(s)\n")
+    print(table(rows, verdicts))
+    print(f"\ntmix graph: {trails_tmix_graph()}")
+    return 0 if all(v[2] is not False for v in verdicts.values()) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description="ffvfx benchmarks (not tests).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -376,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--repeat", type=int, default=1, help="runs per row; the fastest counts (default 1)")
     m.add_argument("--cv-frames", type=int, default=150, help="frames for the OpenCV loop (default 150)")
     m.add_argument("--json", help="also write the results to this file")
+    t = sub.add_parser("trails", help=f"trails --layers={LAYERS} --spacing={SPACING} (compensated) "
+                                      "against a plain transcode and one tmix")
+    for a in ("--seconds", "--size", "--input", "--repeat"):
+        t._add_action(next(x for x in m._actions if a in x.option_strings))
     cv = sub.add_parser("cvloop", help="internal: the OpenCV/numpy loop; prints 'frames N'")
     cv.add_argument("input")
     cv.add_argument("--frames", type=int, default=150)
@@ -386,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "cvloop":
         print(f"frames {cv_loop(args.input, args.frames, args.ffmpeg)}")
         return 0
-    return bench_motion(args)
+    return bench_trails(args) if args.command == "trails" else bench_motion(args)
 
 
 if __name__ == "__main__":
