@@ -113,6 +113,12 @@ def register_echo(stream: Stream, path: CameraPath, delay: int, label: str | Non
     if delay <= 0:
         return stream
     dx, dy = echo_shift(path, delay)
+    # A jump of more than a quarter frame between an echo and its frame is a cut (or a loop
+    # point), not camera motion: leave that echo where it is rather than pad every frame for it.
+    limit = min(path.size) / 4 if path.size else float("inf")
+    for i in range(len(dx)):
+        if max(abs(dx[i]), abs(dy[i])) > limit:
+            dx[i] = dy[i] = 0.0
     return shift_whole(stream, dx, dy, label=label) if whole else shift(stream, dx, dy, label=label)
 
 
