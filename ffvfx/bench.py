@@ -398,7 +398,7 @@ def bench_trails(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ffvfx-bench-") as tmp:
         long_clip = loop_clip(clip, f"{tmp}/long.mp4", tools)
         path = camera.measure_path(clip, tools)
-        register = echo_register(path, SPACING)
+        register = echo_register(path, SPACING, LAYERS)
         job = Job(Source(clip), "unused.mp4",
                   functools.partial(trails, layers=LAYERS, spacing=SPACING, register=register),
                   Encoding(), audio=False, quiet=True)

@@ -197,7 +197,7 @@ def trails_command(**kw) -> None:
         if kw["compensate"]:
             say("measuring camera motion (cached for the next run)")
             path = camera.cached_path(info.path, tools, common["start"], common["duration"])
-            register = echo_register(path, kw["spacing"])
+            register = echo_register(path, kw["spacing"], kw["layers"])
             offsets = path.offsets
         mask = None
         if kw["mask"]:

@@ -144,13 +144,13 @@ def test_registered_echo_keeps_background(clips, paths, media, name):
 
     def trail(hook):
         inp = Input().video
-        past = timeline.delayed(inp, DELAY)
+        past = timeline.delayed(hook.prepare(inp) if hook is not None else inp, DELAY)
         if hook is not None:
             past = hook(past, 1)
         out = filter([inp, past], "mix", inputs=2, weights="1 1", duration="first")
         return media.decode(src, vf=Graph(out).line())
 
-    registered = trail(register.echo_register(paths[name], DELAY))
+    registered = trail(register.echo_register(paths[name], DELAY, layers=1))
     plain = trail(None)
     assert registered.shape == frames.shape
     good = _background_psnr(media, registered, frames, alphas)

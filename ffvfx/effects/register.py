@@ -24,7 +24,7 @@ past ~97 terms. ``perspective``'s frame variable ``in`` counts from 1; ``crop``'
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ffvfx.analysis.camera import CameraPath
 from ffvfx.graph import Stream
@@ -112,21 +112,50 @@ def register_echo(stream: Stream, path: CameraPath, delay: int, label: str | Non
     """
     if delay <= 0:
         return stream
+    dx, dy = _echo_shift_limited(path, delay)
+    return shift_whole(stream, dx, dy, label=label) if whole else shift(stream, dx, dy, label=label)
+
+
+def _echo_shift_limited(path: CameraPath, delay: int) -> tuple[list[float], list[float]]:
+    """:func:`echo_shift`, with jumps of over a quarter frame (a cut, a loop point) left unshifted
+    rather than padding every frame for them."""
     dx, dy = echo_shift(path, delay)
-    # A jump of more than a quarter frame between an echo and its frame is a cut (or a loop
-    # point), not camera motion: leave that echo where it is rather than pad every frame for it.
     limit = min(path.size) / 4 if path.size else float("inf")
     for i in range(len(dx)):
         if max(abs(dx[i]), abs(dy[i])) > limit:
             dx[i] = dy[i] = 0.0
-    return shift_whole(stream, dx, dy, label=label) if whole else shift(stream, dx, dy, label=label)
+    return dx, dy
 
 
-def echo_register(path: CameraPath, spacing: int, whole: bool = True) -> Callable[[Stream, int], Stream]:
-    """The ``register(stream, k)`` hook for trails: echo k is ``k*spacing`` frames late."""
-    def register(stream: Stream, k: int) -> Stream:
-        return register_echo(stream, path, k * spacing, label=f"reg{k}", whole=whole)
-    return register
+class EchoRegister:
+    """The ``register(stream, k)`` hook for trails: echo k is ``k*spacing`` frames late.
+
+    ``prepare(stream)`` pads the undelayed stream once (edges smeared) by the largest whole-pixel
+    shift any echo needs; each echo is then a per-frame ``crop`` of its delayed padded copy,
+    which only moves pointers. Callers that delay a stream call ``prepare`` on it first.
+    """
+
+    def __init__(self, path: CameraPath, spacing: int, layers: int):
+        self.shifts = {k: [[round(v) for v in axis] for axis in _echo_shift_limited(path, k * spacing)]
+                       for k in range(1, layers + 1)}
+        m = max((abs(v) for ix, iy in self.shifts.values() for v in ix + iy), default=0) + 1
+        self.margin = m + m % 2
+
+    def prepare(self, stream: Stream) -> Stream:
+        m = self.margin
+        return (stream.filter("pad", w=f"iw+{2 * m}", h=f"ih+{2 * m}", x=m, y=m)
+                .filter("fillborders", left=m, right=m, top=m, bottom=m, mode="smear", label="padded"))
+
+    def __call__(self, stream: Stream, k: int) -> Stream:
+        m = self.margin
+        ix, iy = self.shifts[k]
+        return stream.filter("crop", w=f"iw-{2 * m}", h=f"ih-{2 * m}", x=per_frame([m + v for v in ix]),
+                             y=per_frame([m + v for v in iy]), exact=1, label=f"reg{k}")
+
+
+def echo_register(path: CameraPath, spacing: int, layers: int = 6) -> EchoRegister:
+    """The trails hook for ``layers`` echoes ``spacing`` frames apart (see :class:`EchoRegister`)."""
+    return EchoRegister(path, spacing, layers)
 
 
 def needed_margin(path: CameraPath) -> int:

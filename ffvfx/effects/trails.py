@@ -31,7 +31,9 @@ into ``ffmpeg -vf`` must not give 4:4:4 H.264. 8-bit ``mix`` truncates (``mix`` 
 one level low); ``lutrgb`` weights are rounded.
 
 ``register(stream, k)`` is a hook applied to every echo ``k >= 1`` right after its delay (camera
-compensation: shift echo ``k`` into register with the current frame). It receives the echo at
+compensation: shift echo ``k`` into register with the current frame). A hook with a
+``prepare(stream)`` method gets the undelayed stream first, once, and its echoes are delayed from
+what it returns (the camera hook pads once there and crops each echo). It receives the echo at
 full size in the operator's working format (yuv420p for normal/blend/front/behind, gbrp for
 add/max/min/screen/shadow, the input's format for glow; front/behind: yuva420p with the echo's
 alpha merged) and must return the same size, format and frame timing.
@@ -65,10 +67,15 @@ def trails(stream: Stream, *, layers: int = 6, decay: float = 0.7, spacing: int 
     weights = [intensity * decay**k for k in range(layers + 1)]
     src = timeline.regular(stream)
 
+    prepared: dict[Stream, Stream] = {}
+
     def echo(s: Stream, k: int) -> Stream:
         """Echo ``k`` of ``s`` (``k*spacing`` frames earlier, clamped), registered."""
-        e = timeline.delayed(s, k * spacing, label=f"echo{k}")
-        return register(e, k) if register is not None else e
+        if register is None:
+            return timeline.delayed(s, k * spacing, label=f"echo{k}")
+        if s not in prepared:
+            prepared[s] = _prepare(register, s)
+        return register(timeline.delayed(prepared[s], k * spacing, label=f"echo{k}"), k)
 
     if operator in ("normal", "blend"):
         src = src.filter("format", "yuv420p", label="src")
@@ -203,9 +210,16 @@ def trail_mask(mask: Stream, *, layers: int, spacing: int, register: Register | 
     """
     m = timeline.regular(mask).filter("format", "gray", label="mask")
     out = m
+    base = _prepare(register, m) if register is not None else m
     for k in range(1, layers + 1):
-        e = timeline.delayed(m, k * spacing, label=f"maskecho{k}")
+        e = timeline.delayed(base, k * spacing, label=f"maskecho{k}")
         if register is not None:
             e = register(e, k)
         out = filter([out, e], "blend", all_mode="lighten", shortest=1, label="trailmask")
     return out
+
+
+def _prepare(register: Register, stream: Stream) -> Stream:
+    """The stream echoes are delayed from: a hook may pad it once for all echoes (``prepare``)."""
+    prepare = getattr(register, "prepare", None)
+    return prepare(stream) if prepare is not None else stream
