@@ -150,7 +150,7 @@ def gray_frames(path: str, tools: Toolchain, size: tuple[int, int], *, start: fl
         if code not in (0, -9):
             err.seek(0)
             tail = err.read()[-1500:].decode(errors="replace").strip()
-            raise FfvfxError(f"{path}: decoding for camera analysis failed ({tail or code})")
+            raise FfvfxError(f"{path}: decoding for analysis failed ({tail or code})")
 
 
 def measure_path(path: str | os.PathLike[str], tools: Toolchain, *, start: float | None = None,

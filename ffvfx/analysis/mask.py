@@ -66,7 +66,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ffvfx import escape
+from ffvfx.analysis.camera import gray_frames
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Stream, filter
 from ffvfx.probe import probe
@@ -238,41 +238,6 @@ def _offsets_at(offsets: Sequence[Sequence[float]] | None, i: int) -> tuple[floa
     return (float(x), float(y))
 
 
-def _decode_gray(path: str, tools: Toolchain, size: tuple[int, int], start: float | None,
-                 duration: float | None, err) -> Iterator[np.ndarray]:
-    """Every frame of ``path`` (range ``start``/``duration`` in seconds) as uint8 gray HxW."""
-    aw, ah = size
-    argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error"]
-    if start:
-        argv += ["-ss", f"{start:g}"]
-    if duration:
-        argv += ["-t", f"{duration:g}"]
-    argv += ["-i", escape.media_path(str(path)), "-map", "0:v:0", "-an", "-sn",
-             "-vf", f"scale={aw}:{ah}:flags=area,format=gray", *tools.passthrough_timing(),
-             "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"]
-    try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
-    except OSError as exc:
-        raise FfvfxError(f"cannot run {tools.ffmpeg}: {exc.strerror}") from None
-    assert proc.stdout is not None
-    nbytes = aw * ah
-    try:
-        while True:
-            buf = proc.stdout.read(nbytes)
-            if len(buf) < nbytes:
-                break
-            yield np.frombuffer(buf, np.uint8).reshape(ah, aw)
-    finally:
-        proc.stdout.close()
-        if proc.poll() is None:
-            proc.terminate()
-        code = proc.wait()
-    if code != 0:
-        err.seek(0)
-        lines = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()]
-        raise FfvfxError(f"{path}: ffmpeg could not decode it for the mask ({lines[-1] if lines else code})")
-
-
 def write_mask(path: str | os.PathLike[str], out_path: str | os.PathLike[str], tools: Toolchain, *,
                offsets: Sequence[Sequence[float]] | None = None, start: float | None = None,
                duration: float | None = None, motion_thresh: float = 10, focus_block: int = 31,
@@ -306,7 +271,7 @@ def write_mask(path: str | os.PathLike[str], out_path: str | os.PathLike[str], t
         write_argv += ["-vf", f"scale={info.width}:{info.height}:flags=bilinear"]
     write_argv += ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray", "-f", "matroska", str(tmp)]
     coverage: list[float] = []
-    with tempfile.TemporaryFile() as dec_err, tempfile.TemporaryFile() as enc_err:
+    with tempfile.TemporaryFile() as enc_err:
         try:
             enc = subprocess.Popen(write_argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                    stderr=enc_err)
@@ -315,7 +280,7 @@ def write_mask(path: str | os.PathLike[str], out_path: str | os.PathLike[str], t
         assert enc.stdin is not None
         try:
             try:
-                for soft in _masks(_decode_gray(src, tools, size, start, duration, dec_err),
+                for soft in _masks(gray_frames(src, tools, size, start=start, duration=duration),
                                    analyser, offsets, smooth):
                     coverage.append(float(soft.mean()) / 255.0)
                     enc.stdin.write(soft.tobytes())
