@@ -150,6 +150,12 @@ class Media:
         mse = float(np.mean((a - b) ** 2))
         return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
 
+    @classmethod
+    def psnr_stack(cls, out: np.ndarray, ref: np.ndarray) -> tuple[float, float]:
+        """(PSNR of the whole stack, PSNR of its worst frame) in dB; shapes must match."""
+        assert out.shape == ref.shape, f"shape {out.shape} != {ref.shape}"
+        return cls.psnr(out, ref), min(cls.psnr(o, r) for o, r in zip(out, ref, strict=True))
+
     @staticmethod
     def sha256(path: str | os.PathLike) -> str:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
