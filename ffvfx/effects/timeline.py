@@ -12,6 +12,7 @@ from ffvfx.graph import Stream
 # 1/120000 s divides the frame duration of 12.5, 15, 24, 25, 30, 50, 60, 120 fps and the NTSC
 # rates (24000/1001, 30000/1001, 60000/1001) exactly, so delayed copies keep integer timestamps.
 GRID_TIMEBASE = "1/120000"
+_GRID_PTS = "round(N/FRAME_RATE/TB)"
 
 
 def regular(stream: Stream) -> Stream:
@@ -19,11 +20,16 @@ def regular(stream: Stream) -> Stream:
 
     Idempotent: a stream already put on the grid here is returned as it is.
     """
-    if getattr(stream.node, "on_grid", False):
+    if _on_grid(stream):
         return stream
-    out = stream.filter("settb", GRID_TIMEBASE).filter("setpts", "round(N/FRAME_RATE/TB)")
-    out.node.on_grid = True
-    return out
+    return stream.filter("settb", GRID_TIMEBASE).filter("setpts", _GRID_PTS)
+
+
+def _on_grid(stream: Stream) -> bool:
+    """``stream`` is the output of :func:`regular` (read off the graph, no extra state)."""
+    node = stream.node
+    return (getattr(node, "name", "") == "setpts" and getattr(node, "args", None) == [_GRID_PTS]
+            and getattr(node.inputs[0].node, "args", None) == [GRID_TIMEBASE])
 
 
 def delayed(stream: Stream, frames: int, label: str = "past") -> Stream:
@@ -35,4 +41,4 @@ def frozen(stream: Stream, frame: int, label: str = "ref") -> Stream:
     """Frame number ``frame`` (0-based) repeated for the whole length, on the same time grid."""
     return (stream.filter("trim", start_frame=frame, end_frame=frame + 1)
             .filter("loop", loop=-1, size=1)
-            .filter("setpts", "round(N/FRAME_RATE/TB)", label=label))
+            .filter("setpts", _GRID_PTS, label=label))
