@@ -57,6 +57,7 @@ LONG_FACTOR = 3      # the memory-flatness clip is this many times the clip
 SPEED_TARGET = 0.85  # end to end / plain transcode
 CV_TARGET = 4.0      # decode + effect / OpenCV loop
 RSS_TARGET = 1.5     # end to end / plain transcode
+LOOP_REALTIME_TARGET = 2.0  # loop analysis: clip duration / analysis wall time
 FLAT_TARGET = 1.10   # peak RSS on the long clip / on the clip
 
 
@@ -459,6 +460,43 @@ def bench_trails(args: argparse.Namespace) -> int:
     return 0 if all(v[2] is not False for v in verdicts.values()) else 1
 
 
+def bench_loop(args: argparse.Namespace) -> int:
+    """``loop`` analysis (decode at 128 px gray, hashes, candidate search) against a plain decode."""
+    tools = toolchain.find()
+    clip = args.input or demo_clip(args.size, args.seconds, tools)
+    info = probe(clip, tools)
+    mach = machine(tools)
+    frames = info.frames
+    analysis = [sys.executable, "-c", "import sys; from ffvfx import toolchain; "
+                "from ffvfx.analysis import loops; f = loops.analyse(sys.argv[1], toolchain.find()); "
+                "loops.find_loops(f, min_length=round(f.fps), max_length=round(6 * f.fps))", clip]
+    rows = [
+        Row("decode", "plain decode (ffmpeg -i IN -f null -)",
+            _ffmpeg_head(tools.ffmpeg, clip) + ["-f", "null", "-"], frames),
+        Row("analysis", "loop analysis: 128 px gray decode + phash + search (1 s .. 6 s)", analysis,
+            frames),
+    ]
+    for r in range(args.repeat):
+        for row in rows:
+            print(f"bench: [{r + 1}/{args.repeat}] {row.name} ...", file=sys.stderr, flush=True)
+            row.runs.append(measure(row.argv))
+    by = {row.key: row for row in rows}
+    ratio = by["analysis"].fps / by["decode"].fps
+    duration = frames / float(info.fps)
+    realtime = duration / by["analysis"].wall
+    verdicts = {
+        "decode": ("1.00x", "baseline", None),
+        "analysis": (f"{ratio:.2f}x decode fps; {realtime:.1f}x real time",
+                     f">= {LOOP_REALTIME_TARGET:g}x real time", realtime >= LOOP_REALTIME_TARGET),
+    }
+    print(f"Machine: {mach['cpu']}, {mach['cores']} cores; ffmpeg {mach['ffmpeg']}; "
+          f"Python {mach['python']}, OpenCV {mach['opencv']}")
+    print(f"Clip: {clip} ({info.width}x{info.height}, {frames} frames at {float(info.fps):g} fps); "
+          f"best of {args.repeat} run(s)\n")
+    print(table(rows, verdicts))
+    return 0 if all(v[2] is not False for v in verdicts.values()) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description="ffvfx benchmarks (not tests).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -475,6 +513,11 @@ def main(argv: list[str] | None = None) -> int:
                                       "against a plain transcode and one tmix")
     for a in ("--seconds", "--size", "--input", "--repeat"):
         t._add_action(next(x for x in m._actions if a in x.option_strings))
+    lp = sub.add_parser("loop", help="loop analysis frames/s against a plain decode (1080p, 60 s)")
+    for a in ("--size", "--input", "--repeat"):
+        lp._add_action(next(x for x in m._actions if a in x.option_strings))
+    lp.add_argument("--seconds", type=float, default=60.0,
+                    help="demo clip length (default 60; not with --input)")
     cv = sub.add_parser("cvloop", help="internal: the OpenCV/numpy loop; prints 'frames N'")
     cv.add_argument("input")
     cv.add_argument("--frames", type=int, default=150)
@@ -485,6 +528,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "cvloop":
         print(f"frames {cv_loop(args.input, args.frames, args.ffmpeg)}")
         return 0
+    if args.command == "loop":
+        return bench_loop(args)
     return bench_trails(args) if args.command == "trails" else bench_motion(args)
 
 

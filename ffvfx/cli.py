@@ -15,7 +15,10 @@ import click
 
 from ffvfx import toolchain
 from ffvfx.analysis import camera
+from ffvfx.analysis import loops as loop_analysis
 from ffvfx.analysis import mask as mask_analysis
+from ffvfx.atomic import write_text
+from ffvfx.effects import loop as loop_effect
 from ffvfx.effects import timeline
 from ffvfx.effects.motion import MODES, motion
 from ffvfx.effects.register import echo_register
@@ -234,6 +237,115 @@ def _side_input(path: str, info: VideoInfo | None, common: dict, tools, what: st
     if common["duration"]:
         options += ["-t", f"{common['duration']:g}"]
     return Input(path, options, label=what)
+
+def _frames(text: str, fps: float, option: str) -> int:
+    """A length given as seconds (``2s``, ``1.5s``) or frames (``45``), in frames."""
+    try:
+        if text.strip().lower().endswith("s"):
+            return round(float(text.strip()[:-1]) * fps)
+        return int(text)
+    except ValueError:
+        raise FfvfxError(f"{option} takes seconds like 2s or 1.5s, or frames like 45 (got {text!r})") \
+            from None
+
+
+@main.command("loop")
+@click.argument("input")
+@click.option("-o", "--output", "outdir", help="Output folder (default: INPUT's name + _loops).")
+@click.option("--loops", "count", type=int, default=5, show_default=True, help="Loops to keep.")
+@click.option("--min-length", default="1s", show_default=True, help="Shortest loop: 2s, 1.5s or frames.")
+@click.option("--max-length", default="6s", show_default=True, help="Longest loop: 6s or frames.")
+@click.option("--hash", "hash_name", type=click.Choice(tuple(loop_analysis.HASHES)), default="phash",
+              show_default=True, help="Perceptual hash compared between frames.")
+@click.option("--hash-size", type=int, default=8, show_default=True, help="Hash side (bits = size^2).")
+@click.option("--threshold", type=float, default=0.1, show_default=True,
+              help="Largest seam distance (hash bits differing / bits, over a 5-frame window).")
+@click.option("--min-motion", type=float, default=0.06, show_default=True,
+              help="Some frame inside must differ from the start at least this much (hash distance).")
+@click.option("--max-motion", type=float, default=0.35, show_default=True,
+              help="Largest hash distance between neighbouring frames: above it is a scene cut.")
+@click.option("--crossfade", type=int, default=0, show_default=True,
+              help="Blend the last N frames into the ones before the start (frames).")
+@click.option("--format", "fmt", type=click.Choice(loop_effect.FORMATS), default="webm",
+              show_default=True, help="webm: VP9; mp4: H.264; gif: own palette.")
+@click.option("--alpha", "alpha_path", help="Matte video (white = opaque): WebM with transparency.")
+@click.option("--crf", type=float, help="Constant quality (VP9 default 32, x264 18).")
+@click.option("--print", "print_graph", is_flag=True, help="Print each loop's graph; write nothing.")
+@click.option("-y", "--overwrite", is_flag=True, help="Replace existing loop files in the folder.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
+def loop_command(**kw) -> None:
+    """Find seamless loops in INPUT and write the best as loop_K.webm, loops.json, index.html.
+
+    Frames are compared by perceptual hash on a small gray copy decoded once; a loop's seam is
+    scored over 5 frame pairs around it. Loops never overlap; dark or flat stretches, still
+    stretches and scene cuts are not loops. Lengths are in seconds (2s) or frames (45).
+    """
+    from pathlib import Path
+
+    from ffvfx import loop_output
+    tools = toolchain.find()
+    if kw["crossfade"] < 0:
+        raise FfvfxError(f"--crossfade: frames, 0 or more (got {kw['crossfade']})")
+    if kw["alpha_path"] and kw["fmt"] != "webm":
+        raise FfvfxError("--alpha needs --format webm (VP9 keeps transparency)")
+    source = kw["input"]
+    info = probe(source, tools)
+    fps = float(info.fps)
+    lengths = dict(min_length=_frames(kw["min_length"], fps, "--min-length"),
+                   max_length=_frames(kw["max_length"], fps, "--max-length"))
+    params = dict(threshold=kw["threshold"], min_motion=kw["min_motion"], max_motion=kw["max_motion"],
+                  count=kw["count"])
+    loop_analysis.check_params(hash_name=kw["hash_name"], hash_size=kw["hash_size"], **lengths, **params)
+    if kw["crossfade"] and 2 * kw["crossfade"] > lengths["min_length"]:
+        raise FfvfxError(f"--crossfade {kw['crossfade']}: at most half of --min-length "
+                         f"({lengths['min_length']} frames)")
+    if kw["alpha_path"]:
+        _side_input(kw["alpha_path"], info, {"start": None, "duration": None}, tools, "alpha")
+    say = (lambda msg: None) if kw["quiet"] else (lambda msg: click.echo(f"ffvfx: {msg}", err=True))
+    say(f"analysing {info.frames or 'all'} frames")
+    frames = loop_analysis.analyse(source, tools, hash_name=kw["hash_name"], hash_size=kw["hash_size"])
+    found = loop_analysis.find_loops(frames, **lengths, **params, margin=kw["crossfade"])
+    if kw["print_graph"]:
+        for loop in found:
+            click.echo(loop_output.graph_for(loop, source=None, alpha=kw["alpha_path"], fmt=kw["fmt"],
+                                             crossfade=kw["crossfade"]).line())
+        if not found:
+            click.echo("no seamless loop found above the threshold", err=True)
+        return
+
+    outdir = Path(kw["outdir"] or Path(source).stem + "_loops")
+    if not outdir.parent.exists():
+        raise FfvfxError(f"{outdir.parent}: output directory does not exist")
+    if outdir.exists() and not outdir.is_dir():
+        raise FfvfxError(f"{outdir}: exists and is not a folder")
+    ext = kw["fmt"]
+    names = [loop_output.loop_name(i, ext) for i in range(len(found))]
+    ours = [outdir / n for n in (*names, loop_output.LISTING, loop_output.PAGE)]
+    stale = sorted(p for f in loop_effect.FORMATS for p in outdir.glob(f"loop_*.{f}")
+                   if p.name not in names) if outdir.is_dir() else []
+    existing = [p for p in ours if p.exists()] + stale
+    if existing and not kw["overwrite"]:
+        raise FfvfxError(f"{existing[0]}: exists; pass -y/--overwrite to replace the loops in {outdir}")
+    outdir.mkdir(exist_ok=True)
+    for loop, name in zip(found, names, strict=True):
+        loop_output.encode(loop, outdir / name, tools, source=source, alpha=kw["alpha_path"],
+                           fmt=ext, crossfade=kw["crossfade"], crf=kw["crf"], quiet=kw["quiet"])
+    for path in stale:  # -y: loops of an earlier run that this listing does not name
+        path.unlink()
+    data = loop_output.listing(found, source=str(source), fmt=ext, crossfade=kw["crossfade"],
+                               params=dict(hash=kw["hash_name"], hash_size=kw["hash_size"],
+                                           **lengths, **params))
+    loop_output.write_listing(outdir / loop_output.LISTING, data)
+    write_text(outdir / loop_output.PAGE,
+                           loop_output.page(data, loop_output.source_href(source, outdir)))
+    if not found:
+        click.echo(f"no seamless loop found above the threshold {kw['threshold']:g} "
+                   f"({lengths['min_length']}-{lengths['max_length']} frames); wrote an empty "
+                   f"{outdir / loop_output.LISTING}")
+        return
+    for loop, name in zip(found, names, strict=True):
+        click.echo(f"{outdir / name}  frames {loop.start}-{loop.end} ({loop.length}), "
+                   f"{loop.start_time:.2f}-{loop.end_time:.2f} s, score {loop.score:.3f}")
 
 
 @main.command("demo")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ffvfx.atomic import atomic_path
 from ffvfx.errors import FfvfxError
 from ffvfx.escape import media_path
 from ffvfx.graph import Graph, Input, Stream
@@ -189,34 +190,28 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
         info = probe(job.source.path, tools)
     _check_paths(job)
     out = Path(job.output)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".part{out.suffix}", dir=out.parent)
-    os.close(fd)
     script = None
     try:
-        argv, graph = command(job, tools, info, tmp)
-        tools.require_filters(graph.filter_names())
-        tools.require_encoder(job.encoding.resolved(job.output))
-        if len(graph.line()) > _SCRIPT_THRESHOLD:
-            sfd, script = tempfile.mkstemp(prefix=".ffvfx-graph.", suffix=".txt")
-            with os.fdopen(sfd, "w") as f:
-                f.write(graph.script())
-            argv, graph = command(job, tools, info, tmp, script)
-        if not job.quiet:
-            for note in input_notes(info):
-                print(f"ffvfx: {note}", file=sys.stderr)
-        total = _expected_frames(info, job)
-        frames = _execute(argv, ProgressBar(out.name, total, enabled=not job.quiet))
-        if frames == 0:
-            raise FfvfxError(f"{job.source.name}: no video frames to render"
-                             + (" in the requested time range" if job.start or job.duration else ""))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the result private
-        os.replace(tmp, out)
+        with atomic_path(out) as tmp:
+            argv, graph = command(job, tools, info, tmp)
+            tools.require_filters(graph.filter_names())
+            tools.require_encoder(job.encoding.resolved(job.output))
+            if len(graph.line()) > _SCRIPT_THRESHOLD:
+                sfd, script = tempfile.mkstemp(prefix=".ffvfx-graph.", suffix=".txt")
+                with os.fdopen(sfd, "w") as f:
+                    f.write(graph.script())
+                argv, graph = command(job, tools, info, tmp, script)
+            if not job.quiet:
+                for note in input_notes(info):
+                    print(f"ffvfx: {note}", file=sys.stderr)
+            total = _expected_frames(info, job)
+            frames = execute(argv, ProgressBar(out.name, total, enabled=not job.quiet))
+            if frames == 0:
+                raise FfvfxError(f"{job.source.name}: no video frames to render"
+                                 + (" in the requested time range" if job.start or job.duration else ""))
     finally:
-        for path in (tmp, script):
-            if path and os.path.exists(path):
-                os.unlink(path)
+        if script and os.path.exists(script):
+            os.unlink(script)
     return info
 
 
@@ -231,7 +226,7 @@ def _expected_frames(info: VideoInfo | None, job: Job) -> int | None:
     return frames
 
 
-def _execute(argv: list[str], bar: ProgressBar) -> int:
+def execute(argv: list[str], bar: ProgressBar) -> int:
     """Run ffmpeg with ``-progress`` into ``bar``; returns frames written. Ctrl-C stops ffmpeg."""
     argv = argv[:1] + ["-progress", "pipe:1", "-nostats"] + argv[1:]
     try:

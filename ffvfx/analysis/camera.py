@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from ffvfx import escape
+from ffvfx.atomic import write_text
 from ffvfx.errors import FfvfxError
 from ffvfx.probe import probe
 from ffvfx.toolchain import Toolchain
@@ -93,14 +94,7 @@ class CameraPath:
         """Write atomically (temp file + rename); returns the path."""
         out = Path(json_path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.to_json(), f)
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_text(out, json.dumps(self.to_json()))
         return out
 
     @classmethod

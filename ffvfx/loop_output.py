@@ -1,0 +1,125 @@
+"""What ``ffvfx loop`` writes into its output folder: ``loop_K.EXT``, ``loops.json``, ``index.html``.
+
+Each loop is one ffmpeg run of :func:`ffvfx.effects.loop.loop_graph`, written under a temporary name
+beside the target and renamed when ffmpeg succeeded (the discipline of :mod:`ffvfx.render`). The
+page is plain static HTML with no scripts from elsewhere and no server: it plays every loop muted
+in a loop, with its frames, times and score, and links the source by a relative path.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from ffvfx.analysis.loops import Loop
+from ffvfx.atomic import atomic_path, write_text
+from ffvfx.effects.loop import loop_graph
+from ffvfx.errors import FfvfxError
+from ffvfx.escape import media_path
+from ffvfx.graph import Graph, Input
+from ffvfx.progress import ProgressBar
+from ffvfx.render import Encoding, execute
+from ffvfx.toolchain import Toolchain
+
+JSON_FORMAT = "ffvfx-loops"
+PAGE = "index.html"
+LISTING = "loops.json"
+_MIME = {"webm": "video/webm", "mp4": "video/mp4"}
+
+
+def loop_name(index: int, fmt: str) -> str:
+    return f"loop_{index}.{fmt}"
+
+
+def graph_for(loop: Loop, *, source: str | None, alpha: str | None, fmt: str,
+              crossfade: int) -> Graph:
+    """The encode graph of ``loop`` (``source=None``: anonymous input, for ``--print``)."""
+    inp = Input(source)
+    side = Input(alpha, label="alpha") if alpha else None
+    out = loop_graph(inp.video, loop.start, loop.end, crossfade=crossfade, fmt=fmt,
+                     alpha=side.video if side else None)
+    if source is None:
+        return Graph(out, movies=True)
+    return Graph(out, [inp], labelled=True)
+
+
+def codec_args(fmt: str, crf: float | None) -> list[str]:
+    """Encoder arguments: VP9 (constant quality) for WebM, H.264 for MP4, GIF looping forever."""
+    if fmt == "gif":
+        return ["-c:v", "gif", "-loop", "0"]
+    args = Encoding(crf=crf).args(f"x.{fmt}")
+    return args + (["-movflags", "+faststart"] if fmt == "mp4" else [])
+
+
+def encode(loop: Loop, out: Path, tools: Toolchain, *, source: str, alpha: str | None, fmt: str,
+           crossfade: int, crf: float | None, quiet: bool) -> None:
+    """Write ``loop`` to ``out`` atomically; raises FfvfxError with one line."""
+    graph = graph_for(loop, source=source, alpha=alpha, fmt=fmt, crossfade=crossfade)
+    tools.require_filters(graph.filter_names())
+    argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    for inp in graph.inputs:
+        argv += ["-i", media_path(inp.path)]
+    argv += ["-filter_complex", graph.line(), "-map", graph.output_maps()[0], "-an"]
+    argv += codec_args(fmt, crf) + tools.passthrough_timing()
+    with atomic_path(out) as tmp:
+        frames = execute(argv + [tmp], ProgressBar(out.name, loop.length, enabled=not quiet))
+        if frames != loop.length:
+            raise FfvfxError(f"{out.name}: ffmpeg wrote {frames} frames, the loop has {loop.length}")
+
+
+def listing(loops: list[Loop], *, source: str, fmt: str, crossfade: int, params: dict) -> dict:
+    """The ``loops.json`` content: source, parameters and one entry per loop (best first)."""
+    return {"format": JSON_FORMAT, "version": 1, "source": source, "params": params,
+            "crossfade": crossfade,
+            "loops": [loop.to_json() | {"file": loop_name(i, fmt)} for i, loop in enumerate(loops)]}
+
+
+def page(data: dict, source_href: str) -> str:
+    """``index.html``: every loop playing muted in a loop, with its frames, times and score."""
+    esc = html.escape
+    items = []
+    for entry in data["loops"]:
+        ext = entry["file"].rsplit(".", 1)[-1]
+        caption = (f"{esc(entry['file'])}: frames {entry['start']}&ndash;{entry['end']} "
+                   f"({entry['length']} frames), {entry['start_time']:.2f}&ndash;"
+                   f"{entry['end_time']:.2f} s, score {entry['score']:.3f}, "
+                   f"seam distance {entry['seam']:.3f}")
+        if ext == "gif":
+            media = f'<img src="{esc(entry["file"])}" alt="{esc(entry["file"])}">'
+        else:
+            media = (f'<video autoplay loop muted playsinline src="{esc(entry["file"])}" '
+                     f'type="{_MIME[ext]}"></video>')
+        items.append(f"<figure>{media}<figcaption>{caption}</figcaption></figure>")
+    body = "\n".join(items) or "<p>No seamless loop found above the threshold.</p>"
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Loops of {esc(Path(data['source']).name)}</title>
+<style>
+body {{ font-family: sans-serif; background: #222; color: #eee; margin: 1em; }}
+figure {{ display: inline-block; margin: 0.5em; vertical-align: top; }}
+video, img {{ max-width: 480px; display: block;
+  background: repeating-conic-gradient(#555 0 25%, #777 0 50%) 0 0/16px 16px; }}
+a {{ color: #9cf; }}
+</style>
+</head>
+<body>
+<h1>Loops of <a href="{esc(source_href)}">{esc(Path(data['source']).name)}</a></h1>
+{body}
+</body>
+</html>
+"""
+
+
+def write_listing(path: Path, data: dict) -> None:
+    write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+def source_href(source: str, outdir: Path) -> str:
+    """The source's address relative to the page (a ``file`` path works opened from disk)."""
+    rel = os.path.relpath(Path(source).resolve(), outdir.resolve())
+    return quote(Path(rel).as_posix())
