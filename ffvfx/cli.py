@@ -288,7 +288,10 @@ def loop_command(**kw) -> None:
         raise FfvfxError(f"--crossfade: frames, 0 or more (got {kw['crossfade']})")
     if kw["alpha_path"] and kw["fmt"] != "webm":
         raise FfvfxError("--alpha needs --format webm (VP9 keeps transparency)")
-    source = kw["input"]
+    src = resolve(kw["input"])
+    if src.device:
+        raise FfvfxError("ffvfx loop analyses a file; record the camera first")
+    source = src.path
     info = probe(source, tools)
     fps = float(info.fps)
     lengths = dict(min_length=_frames(kw["min_length"], fps, "--min-length"),
@@ -313,7 +316,7 @@ def loop_command(**kw) -> None:
             click.echo("no seamless loop found above the threshold", err=True)
         return
 
-    outdir = Path(kw["outdir"] or Path(source).stem + "_loops")
+    outdir = Path(kw["outdir"] or Path(kw["input"]).stem + "_loops")
     if not outdir.parent.exists():
         raise FfvfxError(f"{outdir.parent}: output directory does not exist")
     if outdir.exists() and not outdir.is_dir():
