@@ -56,7 +56,6 @@ import math
 import os
 import subprocess
 import tempfile
-import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -67,6 +66,7 @@ import cv2
 import numpy as np
 
 from ffvfx.analysis.camera import gray_frames
+from ffvfx.atomic import atomic_path, write_text
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Stream, filter
 from ffvfx.probe import probe
@@ -261,7 +261,6 @@ def write_mask(path: str | os.PathLike[str], out_path: str | os.PathLike[str], t
         raise FfvfxError(f"{out}: is a directory; give a mask file name")
     if not out.parent.exists():
         raise FfvfxError(f"{out.parent}: output directory does not exist")
-    tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.mkv")
     aw, ah = size
     fps = info.fps
     write_argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
@@ -269,9 +268,9 @@ def write_mask(path: str | os.PathLike[str], out_path: str | os.PathLike[str], t
                   "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "pipe:0"]
     if (aw, ah) != (info.width, info.height):
         write_argv += ["-vf", f"scale={info.width}:{info.height}:flags=bilinear"]
-    write_argv += ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray", "-f", "matroska", str(tmp)]
     coverage: list[float] = []
-    with tempfile.TemporaryFile() as enc_err:
+    with atomic_path(out) as tmp, tempfile.TemporaryFile() as enc_err:
+        write_argv += ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray", "-f", "matroska", tmp]
         try:
             enc = subprocess.Popen(write_argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                    stderr=enc_err)
@@ -279,29 +278,25 @@ def write_mask(path: str | os.PathLike[str], out_path: str | os.PathLike[str], t
             raise FfvfxError(f"cannot run {tools.ffmpeg}: {exc.strerror}") from None
         assert enc.stdin is not None
         try:
-            try:
-                for soft in _masks(gray_frames(src, tools, size, start=start, duration=duration),
-                                   analyser, offsets, smooth):
-                    coverage.append(float(soft.mean()) / 255.0)
-                    enc.stdin.write(soft.tobytes())
-                enc.stdin.close()
-            except BrokenPipeError:
-                pass  # the encoder died: reported below
-            finally:
-                if not enc.stdin.closed:
-                    with contextlib.suppress(BrokenPipeError):
-                        enc.stdin.close()
-                code = enc.wait()
-            if code != 0:
-                enc_err.seek(0)
-                lines = [ln for ln in enc_err.read().decode(errors="replace").splitlines() if ln.strip()]
-                raise FfvfxError(f"{out}: ffmpeg could not write the mask ({lines[-1] if lines else code})")
-            if not coverage:
-                raise FfvfxError(f"{src}: no video frames to analyse"
-                                 + (" in the requested time range" if start or duration else ""))
-            os.replace(tmp, out)
+            for soft in _masks(gray_frames(src, tools, size, start=start, duration=duration),
+                               analyser, offsets, smooth):
+                coverage.append(float(soft.mean()) / 255.0)
+                enc.stdin.write(soft.tobytes())
+            enc.stdin.close()
+        except BrokenPipeError:
+            pass  # the encoder died: reported below
         finally:
-            tmp.unlink(missing_ok=True)
+            if not enc.stdin.closed:
+                with contextlib.suppress(BrokenPipeError):
+                    enc.stdin.close()
+            code = enc.wait()
+        if code != 0:
+            enc_err.seek(0)
+            lines = [ln for ln in enc_err.read().decode(errors="replace").splitlines() if ln.strip()]
+            raise FfvfxError(f"{out}: ffmpeg could not write the mask ({lines[-1] if lines else code})")
+        if not coverage:
+            raise FfvfxError(f"{src}: no video frames to analyse"
+                             + (" in the requested time range" if start or duration else ""))
     return MaskInfo(out, len(coverage), tuple(coverage), info.width, info.height, fps, size)
 
 
@@ -395,12 +390,7 @@ def cached_mask(path: str | os.PathLike[str], tools: Toolchain, *,
             "analysis_size": list(info.analysis_size), "motion_thresh": motion_thresh,
             "focus_block": focus_block, "analysis_width": width, "smooth": smooth, "start": start,
             "duration": duration, "coverage": list(info.coverage)}
-    tmp = sidecar.with_name(f".{sidecar.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}.json")
-    try:
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, sidecar)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text(sidecar, json.dumps(data))
     return info
 
 
