@@ -201,11 +201,8 @@ def build_rows(clip: str, long_clip: str, tmp: str, tools: toolchain.Toolchain,
     long_frames = probe(long_clip, tools).frames
     null_argv, ffvfx_graph = ffvfx_null_argv(clip, tools)
     null_out = tools.passthrough_timing() + ["-f", "null", "-"]
-    enc = Encoding()
     rows = [
-        Row("plain", f"plain transcode ({' '.join(enc.args()[1:])})",
-            _ffmpeg_head(ff, clip) + ["-map", "0:v:0", "-an"] + enc.args()
-            + ["-pix_fmt", "yuv420p"] + tools.passthrough_timing() + [f"{tmp}/plain.mp4"], frames),
+        plain_row(clip, tmp, tools, frames),
         Row("ffvfx", f"ffvfx motion --delay={DELAY} --bloom, end to end",
             cli_argv(clip, f"{tmp}/ffvfx.mp4"), frames),
         Row("effect", "ffvfx decode + effect (-f null)", null_argv, frames),
@@ -330,11 +327,23 @@ def table(rows: list[Row], verdicts: dict[str, tuple[str, str, bool | None]]) ->
     return "\n".join(lines)
 
 
-def bench_motion(args: argparse.Namespace) -> int:
+def _subject(args: argparse.Namespace) -> tuple[toolchain.Toolchain, str, object, dict[str, object]]:
+    """The toolchain, the clip (``--input`` or the cached demo), its probe, and the machine."""
     tools = toolchain.find()
     clip = args.input or demo_clip(args.size, args.seconds, tools)
-    info = probe(clip, tools)
-    mach = machine(tools)
+    return tools, clip, probe(clip, tools), machine(tools)
+
+
+def plain_row(clip: str, tmp: str, tools: toolchain.Toolchain, frames: int | None) -> Row:
+    """The baseline: decode + the encoder ffvfx uses by default (``Encoding()``) into an mp4."""
+    enc = Encoding()
+    return Row("plain", f"plain transcode ({' '.join(enc.args()[1:])})",
+               _ffmpeg_head(tools.ffmpeg, clip) + ["-map", "0:v:0", "-an"] + enc.args()
+               + ["-pix_fmt", "yuv420p"] + tools.passthrough_timing() + [f"{tmp}/plain.mp4"], frames)
+
+
+def bench_motion(args: argparse.Namespace) -> int:
+    tools, clip, info, mach = _subject(args)
     with tempfile.TemporaryDirectory(prefix="ffvfx-bench-") as tmp:
         long_clip = loop_clip(clip, f"{tmp}/long.mp4", tools)
         rows, graphs = build_rows(clip, long_clip, tmp, tools, args.cv_frames)
@@ -389,13 +398,9 @@ def bench_trails(args: argparse.Namespace) -> int:
     from ffvfx.effects.register import echo_register
     from ffvfx.effects.trails import trails
 
-    tools = toolchain.find()
-    clip = args.input or demo_clip(args.size, args.seconds, tools)
-    info = probe(clip, tools)
-    mach = machine(tools)
+    tools, clip, info, mach = _subject(args)
     ff = tools.ffmpeg
     null_out = tools.passthrough_timing() + ["-f", "null", "-"]
-    enc = Encoding()
     with tempfile.TemporaryDirectory(prefix="ffvfx-bench-") as tmp:
         long_clip = loop_clip(clip, f"{tmp}/long.mp4", tools)
         path = camera.measure_path(clip, tools)
@@ -420,9 +425,7 @@ def bench_trails(args: argparse.Namespace) -> int:
                     "measure_path(sys.argv[1], toolchain.find())", clip]
         frames = info.frames
         rows = [
-            Row("plain", f"plain transcode ({' '.join(enc.args()[1:])})",
-                _ffmpeg_head(ff, clip) + ["-map", "0:v:0", "-an"] + enc.args()
-                + ["-pix_fmt", "yuv420p"] + tools.passthrough_timing() + [f"{tmp}/plain.mp4"], frames),
+            plain_row(clip, tmp, tools, frames),
             Row("ffvfx", f"ffvfx trails --layers={LAYERS} --spacing={SPACING}, end to end "
                 "(camera analysis included)", cli(clip, f"{tmp}/trails.mp4"), frames),
             Row("analysis", "camera analysis alone (960 px gray, phase correlation + fit)", analysis,
@@ -462,10 +465,7 @@ def bench_trails(args: argparse.Namespace) -> int:
 
 def bench_loop(args: argparse.Namespace) -> int:
     """``loop`` analysis (decode at 128 px gray, hashes, candidate search) against a plain decode."""
-    tools = toolchain.find()
-    clip = args.input or demo_clip(args.size, args.seconds, tools)
-    info = probe(clip, tools)
-    mach = machine(tools)
+    tools, clip, info, mach = _subject(args)
     frames = info.frames
     analysis = [sys.executable, "-c", "import sys; from ffvfx import toolchain; "
                 "from ffvfx.analysis import loops; f = loops.analyse(sys.argv[1], toolchain.find()); "
