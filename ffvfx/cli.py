@@ -271,6 +271,7 @@ def _frames(text: str, fps: float, option: str) -> int:
 @click.option("--alpha", "alpha_path", help="Matte video (white = opaque): WebM with transparency.")
 @click.option("--crf", type=float, help="Constant quality (VP9 default 32, x264 18).")
 @click.option("--print", "print_graph", is_flag=True, help="Print each loop's graph; write nothing.")
+@click.option("--preview", is_flag=True, help="Play the best loop in ffplay, over and over; write nothing.")
 @click.option("-y", "--overwrite", is_flag=True, help="Replace existing loop files in the folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 def loop_command(**kw) -> None:
@@ -313,7 +314,15 @@ def loop_command(**kw) -> None:
             click.echo(loop_output.graph_for(loop, source=None, alpha=kw["alpha_path"], fmt=kw["fmt"],
                                              crossfade=kw["crossfade"]).line())
         if not found:
-            click.echo("no seamless loop found above the threshold", err=True)
+            click.echo("ffvfx: no seamless loop found above the threshold", err=True)
+        return
+    if kw["preview"]:
+        if not found:
+            raise FfvfxError(f"no seamless loop found above the threshold {kw['threshold']:g}")
+        from ffvfx.preview import preview
+        best = loop_output.graph_for(found[0], source=None, alpha=None, fmt="webm",
+                                     crossfade=kw["crossfade"])
+        preview(best, src, tools)
         return
 
     outdir = Path(kw["outdir"] or Path(kw["input"]).stem + "_loops")

@@ -242,3 +242,21 @@ def test_page_plays_every_loop_in_a_browser(found, tmp_path):
     image = cv2.imread(str(shot))
     assert image is not None and image.shape[:2] == (800, 1280)
     assert image.std() > 10  # the page drew something (not a blank window)
+
+
+def test_preview_plays_the_best_loop(periodic, found, ffvfx_cmd, tools, tmp_path):
+    """``--preview`` hands ffplay the best loop's graph on the input (what --print shows first)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "ffmpeg").symlink_to(tools.ffmpeg)
+    if tools.ffprobe:
+        (bindir / "ffprobe").symlink_to(tools.ffprobe)
+    (bindir / "ffplay").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$(dirname "$0")/ffplay.args"\n')
+    (bindir / "ffplay").chmod(0o755)
+    env = {"FFVFX_FFMPEG": str(bindir / "ffmpeg"), "FFVFX_CACHE": str(tmp_path / "cache")}
+    res = ffvfx_cmd("loop", periodic, "--loops", "3", *RANGE, "--preview", "-q", env=env)
+    assert res.returncode == 0, res.stderr
+    args = (bindir / "ffplay.args").read_text().splitlines()
+    printed = ffvfx_cmd("loop", periodic, "--loops", "3", *RANGE, "--print").stdout.splitlines()[0]
+    assert args[args.index("-vf") + 1] == printed
+    assert args[args.index("-i") + 1] == str(periodic)
