@@ -342,15 +342,20 @@ def plain_row(clip: str, tmp: str, tools: toolchain.Toolchain, frames: int | Non
                + ["-pix_fmt", "yuv420p"] + tools.passthrough_timing() + [f"{tmp}/plain.mp4"], frames)
 
 
+def run_rows(rows: list[Row], repeat: int) -> None:
+    """Each row ``repeat`` times, round robin (so a slow moment of the machine hits every row)."""
+    for r in range(repeat):
+        for row in rows:
+            print(f"bench: [{r + 1}/{repeat}] {row.name} ...", file=sys.stderr, flush=True)
+            row.runs.append(measure(row.argv))
+
+
 def bench_motion(args: argparse.Namespace) -> int:
     tools, clip, info, mach = _subject(args)
     with tempfile.TemporaryDirectory(prefix="ffvfx-bench-") as tmp:
         long_clip = loop_clip(clip, f"{tmp}/long.mp4", tools)
         rows, graphs = build_rows(clip, long_clip, tmp, tools, args.cv_frames)
-        for r in range(args.repeat):
-            for row in rows:
-                print(f"bench: [{r + 1}/{args.repeat}] {row.name} ...", file=sys.stderr, flush=True)
-                row.runs.append(measure(row.argv))
+        run_rows(rows, args.repeat)
     verdicts = judge({row.key: row for row in rows})
 
     print(f"Machine: {mach['cpu']}, {mach['cores']} cores; ffmpeg {mach['ffmpeg']} ({mach['ffmpeg_path']}); "
@@ -437,10 +442,7 @@ def bench_trails(args: argparse.Namespace) -> int:
             Row("long", f"ffvfx end to end, clip x{LONG_FACTOR}", cli(long_clip, f"{tmp}/trails-long.mp4"),
                 probe(long_clip, tools).frames),
         ]
-        for r in range(args.repeat):
-            for row in rows:
-                print(f"bench: [{r + 1}/{args.repeat}] {row.name} ...", file=sys.stderr, flush=True)
-                row.runs.append(measure(row.argv))
+        run_rows(rows, args.repeat)
     by = {row.key: row for row in rows}
     speed = by["ffvfx"].fps / by["plain"].fps
     vs_tmix = by["effect"].fps / by["tmix"].fps
@@ -476,10 +478,7 @@ def bench_loop(args: argparse.Namespace) -> int:
         Row("analysis", "loop analysis: 128 px gray decode + phash + search (1 s .. 6 s)", analysis,
             frames),
     ]
-    for r in range(args.repeat):
-        for row in rows:
-            print(f"bench: [{r + 1}/{args.repeat}] {row.name} ...", file=sys.stderr, flush=True)
-            row.runs.append(measure(row.argv))
+    run_rows(rows, args.repeat)
     by = {row.key: row for row in rows}
     ratio = by["analysis"].fps / by["decode"].fps
     duration = frames / float(info.fps)
