@@ -101,21 +101,6 @@ def echo_shift(path: CameraPath, delay: int) -> tuple[list[float], list[float]]:
     return dx, dy
 
 
-def register_echo(stream: Stream, path: CameraPath, delay: int, label: str | None = None,
-                  whole: bool = True) -> Stream:
-    """``stream`` (already delayed by ``delay`` frames with ``tpad``) moved onto the current frame.
-
-    ``whole``: whole-pixel shifts (``crop``, nearly free) rather than bilinear ``perspective``
-    (about 17 ms per echo per 1080p frame). Measured on the panning demo, trails 6x5 came out
-    36.2 dB against the input with whole pixels and 36.3 dB with bilinear shifts: the weighted
-    echoes average the half-pixel errors away, so whole pixels are the default.
-    """
-    if delay <= 0:
-        return stream
-    dx, dy = _echo_shift_limited(path, delay)
-    return shift_whole(stream, dx, dy, label=label) if whole else shift(stream, dx, dy, label=label)
-
-
 def _echo_shift_limited(path: CameraPath, delay: int) -> tuple[list[float], list[float]]:
     """:func:`echo_shift`, with jumps of over a quarter frame (a cut, a loop point) left unshifted
     rather than padding every frame for them."""
@@ -127,12 +112,24 @@ def _echo_shift_limited(path: CameraPath, delay: int) -> tuple[list[float], list
     return dx, dy
 
 
+def pad_smeared(stream: Stream, margin: int, label: str | None = None) -> Stream:
+    """``stream`` with ``margin`` px added on every side, filled by repeating the edge pixels, so
+    a shift into the margin never shows a black bar."""
+    m = margin
+    return (stream.filter("pad", w=f"iw+{2 * m}", h=f"ih+{2 * m}", x=m, y=m)
+            .filter("fillborders", left=m, right=m, top=m, bottom=m, mode="smear", label=label))
+
+
 class EchoRegister:
     """The ``register(stream, k)`` hook for trails: echo k is ``k*spacing`` frames late.
 
     ``prepare(stream)`` pads the undelayed stream once (edges smeared) by the largest whole-pixel
     shift any echo needs; each echo is then a per-frame ``crop`` of its delayed padded copy,
     which only moves pointers. Callers that delay a stream call ``prepare`` on it first.
+
+    Whole pixels rather than bilinear :func:`shift` (``perspective``, about 17 ms per echo per
+    1080p frame): on the panning demo trails 6x5 came out 36.2 dB against the input with whole
+    pixels and 36.3 dB with bilinear shifts; the weighted echoes average the half-pixel errors away.
     """
 
     def __init__(self, path: CameraPath, spacing: int, layers: int):
@@ -142,9 +139,7 @@ class EchoRegister:
         self.margin = m + m % 2
 
     def prepare(self, stream: Stream) -> Stream:
-        m = self.margin
-        return (stream.filter("pad", w=f"iw+{2 * m}", h=f"ih+{2 * m}", x=m, y=m)
-                .filter("fillborders", left=m, right=m, top=m, bottom=m, mode="smear", label="padded"))
+        return pad_smeared(stream, self.margin, label="padded")
 
     def __call__(self, stream: Stream, k: int) -> Stream:
         m = self.margin
@@ -171,9 +166,8 @@ def stabilise(stream: Stream, path: CameraPath, margin: int | None = None) -> St
     (the rest is the smeared edge). ``margin`` defaults to :func:`needed_margin`.
     """
     m = needed_margin(path) if margin is None else int(margin) + int(margin) % 2
-    padded = (stream.filter("pad", w=f"iw+{2 * m}", h=f"ih+{2 * m}", x=m, y=m)
-              .filter("fillborders", left=m, right=m, top=m, bottom=m, mode="smear"))
-    return shift(padded, [-x for x, _ in path.offsets], [-y for _, y in path.offsets], label="stable")
+    return shift(pad_smeared(stream, m), [-x for x, _ in path.offsets], [-y for _, y in path.offsets],
+                 label="stable")
 
 
 def unstabilise(stream: Stream, path: CameraPath, margin: int | None = None) -> Stream:
@@ -181,22 +175,3 @@ def unstabilise(stream: Stream, path: CameraPath, margin: int | None = None) -> 
     m = needed_margin(path) if margin is None else int(margin) + int(margin) % 2
     back = shift(stream, [x for x, _ in path.offsets], [y for _, y in path.offsets])
     return back.filter("crop", w=f"iw-{2 * m}", h=f"ih-{2 * m}", x=m, y=m, label="unstable")
-
-
-def shift_whole(stream: Stream, dx: Sequence[float], dy: Sequence[float],
-                label: str | None = None) -> Stream:
-    """:func:`shift` rounded to whole pixels: pad (edges smeared) and a per-frame ``crop``.
-
-    Many times cheaper than the bilinear ``perspective`` (crop only moves pointers), at the price
-    of up to half a pixel of registration error.
-    """
-    ix = [round(v) for v in dx]
-    iy = [round(v) for v in dy]
-    if not any(ix) and not any(iy):
-        return stream
-    m = max(max(abs(v) for v in ix), max(abs(v) for v in iy)) + 1
-    m += m % 2
-    padded = (stream.filter("pad", w=f"iw+{2 * m}", h=f"ih+{2 * m}", x=m, y=m)
-              .filter("fillborders", left=m, right=m, top=m, bottom=m, mode="smear"))
-    ex, ey = per_frame([m + v for v in ix], "n"), per_frame([m + v for v in iy], "n")
-    return padded.filter("crop", w=f"iw-{2 * m}", h=f"ih-{2 * m}", x=ex, y=ey, exact=1, label=label)
