@@ -36,7 +36,7 @@ def segment(stream: Stream, start: int, end: int, crossfade: int = 0, name: str 
     mixed = filter([tail, head], "blend", all_expr=f"A*(1-{weight})+B*{weight}", shortest=1,
                    label=f"{name}_fade")
     joined = filter([body, mixed], "concat", n=2, v=1, a=0)
-    return joined.filter("setpts", "round(N/FRAME_RATE/TB)", label=name)
+    return timeline.regular(joined).named(name)  # concat restarts timestamps: back on the grid
 
 
 def _cut(stream: Stream, start: int, end: int, label: str) -> Stream:
