@@ -194,7 +194,7 @@ def trails_command(**kw) -> None:
             if kw["mask"] or alpha is not None:
                 raise FfvfxError("--mask and --alpha need an input file")
             return functools.partial(trails, **params)
-        say = (lambda msg: None) if common["quiet"] else (lambda msg: click.echo(f"ffvfx: {msg}", err=True))
+        say = _notes(common["quiet"])
         register = None
         offsets = None
         if kw["compensate"]:
@@ -220,6 +220,11 @@ def trails_command(**kw) -> None:
         return effect
 
     deliver(make, common)
+
+
+def _notes(quiet: bool) -> Callable[[str], None]:
+    """Say what a long step is doing on stderr (``ffvfx: ...``), or nothing with -q."""
+    return (lambda msg: None) if quiet else (lambda msg: click.echo(f"ffvfx: {msg}", err=True))
 
 
 def _side_input(path: str, info: VideoInfo | None, common: dict, tools, what: str) -> Input:
@@ -305,7 +310,7 @@ def loop_command(**kw) -> None:
                          f"({lengths['min_length']} frames)")
     if kw["alpha_path"]:
         _side_input(kw["alpha_path"], info, {"start": None, "duration": None}, tools, "alpha")
-    say = (lambda msg: None) if kw["quiet"] else (lambda msg: click.echo(f"ffvfx: {msg}", err=True))
+    say = _notes(kw["quiet"])
     say(f"analysing {info.frames or 'all'} frames")
     frames = loop_analysis.analyse(source, tools, hash_name=kw["hash_name"], hash_size=kw["hash_size"])
     found = loop_analysis.find_loops(frames, **lengths, **params, margin=kw["crossfade"])
