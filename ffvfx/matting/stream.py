@@ -1,0 +1,252 @@
+"""The matting runner: ffmpeg rawvideo pipe -> model in batches -> ffmpeg encoder pipe.
+
+Memory is flat in clip length: at any time one batch of frames and its alphas are held. The model
+sees every frame once, in order, after one :meth:`~ffvfx.matting.model.Matter.reset`, so recurrent
+state (RVM) runs across batch boundaries as if the clip were one sequence. Stray blobs are removed
+in Python (:mod:`ffvfx.matting.blobs`); the rest of the clean-up (:mod:`ffvfx.effects.refine`) is
+an ffmpeg graph inside the alpha encoder. Outputs are written under temporary names and renamed
+when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ffvfx import escape
+from ffvfx.atomic import atomic_path
+from ffvfx.effects.refine import Refine, refine
+from ffvfx.errors import FfvfxError
+from ffvfx.graph import Graph, Input
+from ffvfx.matting.blobs import remove_blobs
+from ffvfx.matting.model import Matter
+from ffvfx.probe import VideoInfo, probe
+from ffvfx.progress import ProgressBar
+from ffvfx.toolchain import Toolchain
+
+ALPHA_CODECS = ("ffv1", "libx264")
+"""ffv1: lossless gray Matroska (default); libx264: near-lossless, in the luma of an mp4."""
+
+
+@dataclass(frozen=True)
+class MatteInfo:
+    """A written matte: where, how many frames, and how long the model took (seconds)."""
+
+    alpha: Path
+    frames: int
+    width: int
+    height: int
+    fps: Fraction
+    foreground: Path | None = None
+    model_seconds: float = 0.0
+    coverage: tuple[float, ...] = field(default=(), repr=False)
+    """Per frame: mean alpha (0..1) after blob removal."""
+
+
+def decode_argv(src: str, tools: Toolchain, pix_fmt: str, vf: str | None = None, *,
+                start: float | None = None, duration: float | None = None,
+                limit: int | None = None) -> list[str]:
+    """ffmpeg argv writing the frames of ``src`` (upright, as decoded; at most ``limit``) as raw
+    ``pix_fmt`` on stdout."""
+    argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error"]
+    if start:
+        argv += ["-ss", f"{start:g}"]
+    if duration:
+        argv += ["-t", f"{duration:g}"]
+    argv += ["-i", escape.media_path(src), "-map", "0:v:0", "-an", "-sn"]
+    if vf:
+        argv += ["-vf", vf]
+    if limit:
+        argv += ["-frames:v", str(limit)]
+    return argv + [*tools.passthrough_timing(), "-f", "rawvideo", "-pix_fmt", pix_fmt, "pipe:1"]
+
+
+def frames(src: str, tools: Toolchain, size: tuple[int, int], pix_fmt: str = "rgb24",
+           vf: str | None = None, *, start: float | None = None, duration: float | None = None,
+           limit: int | None = None) -> Iterator[np.ndarray]:
+    """Frames of ``src`` at ``size`` (w, h) as uint8 arrays (H x W x 3 for rgb24, H x W for gray)."""
+    w, h = size
+    channels = {"rgb24": 3, "gray": 1}[pix_fmt]
+    frame_bytes = w * h * channels
+    shape = (h, w, 3) if channels == 3 else (h, w)
+    argv = decode_argv(src, tools, pix_fmt, vf, start=start, duration=duration, limit=limit)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
+                                bufsize=frame_bytes * 2)
+        assert proc.stdout is not None
+        try:
+            while True:
+                buf = proc.stdout.read(frame_bytes)
+                if len(buf) < frame_bytes:
+                    break
+                yield np.frombuffer(buf, np.uint8).reshape(shape)
+        finally:
+            proc.stdout.close()
+            if proc.poll() is None:
+                proc.kill()
+            code = proc.wait()
+        if code not in (0, -9):
+            err.seek(0)
+            tail = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()]
+            raise FfvfxError(f"{src}: decoding for matting failed ({tail[-1] if tail else code})")
+
+
+def _batches(it: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    batch: list[np.ndarray] = []
+    for frame in it:
+        batch.append(frame)
+        if len(batch) == size:
+            yield np.stack(batch)
+            batch = []
+    if batch:
+        yield np.stack(batch)
+
+
+class _Encoder:
+    """An ffmpeg process reading raw frames on stdin and writing one file; errors kept."""
+
+    def __init__(self, argv: list[str]):
+        self.err = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                         stderr=self.err)
+        except OSError as exc:
+            self.err.close()
+            raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
+
+    def write(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(data)
+        except BrokenPipeError:
+            self.finish("encoding")
+
+    def finish(self, what: str) -> None:
+        """Close stdin, wait, and raise one line when ffmpeg failed."""
+        if self.proc.stdin and not self.proc.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()
+        code = self.proc.wait()
+        self.err.seek(0)
+        lines = [ln for ln in self.err.read().decode(errors="replace").splitlines() if ln.strip()]
+        self.err.close()
+        if code != 0:
+            raise FfvfxError(f"ffmpeg could not write the {what} ({lines[-1] if lines else code})")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if not self.err.closed:
+            self.err.close()
+
+
+def encoder_argv(tools: Toolchain, size: tuple[int, int], fps: Fraction, pix_fmt: str, out: str,
+                 codec_args: list[str], vf: str | None = None) -> list[str]:
+    """ffmpeg argv encoding raw ``pix_fmt`` frames from stdin at ``fps`` into ``out``."""
+    argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{size[0]}x{size[1]}",
+            "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "pipe:0"]
+    if vf:
+        argv += ["-vf", vf]
+    return argv + codec_args + [out]
+
+
+def alpha_codec_args(codec: str, out: Path) -> list[str]:
+    """Encoder options of an alpha video; FFV1 needs Matroska, x264 keeps the alpha in its luma."""
+    if codec not in ALPHA_CODECS:
+        raise FfvfxError(f"--alpha-codec {codec}: choose {' or '.join(ALPHA_CODECS)}")
+    if codec == "ffv1":
+        if out.suffix.lower() not in (".mkv", ".nut", ".avi"):
+            raise FfvfxError(f"{out}: a lossless FFV1 alpha needs .mkv; use --alpha-codec libx264 "
+                             "for .mp4")
+        return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray"]
+    return ["-c:v", "libx264", "-crf", "4", "-pix_fmt", "yuv420p"]
+
+
+def refine_line(settings: Refine) -> str | None:
+    """The clean-up graph as one line for ``-vf`` (None when it changes nothing)."""
+    if settings.empty:
+        return None
+    return Graph(refine(Input().video, settings)).line()
+
+
+def write_matte(src: str, tools: Toolchain, model: Matter, alpha_out: str | Path, *,
+                foreground_out: str | Path | None = None, start: float | None = None,
+                duration: float | None = None, batch: int = 4, blobs: float = 0.4,
+                cleanup: Refine = Refine(), alpha_codec: str = "ffv1", quiet: bool = True,
+                info: VideoInfo | None = None) -> MatteInfo:
+    """Matte ``src`` with ``model`` into ``alpha_out`` (gray, white = subject, same size, rate and
+    frame count as the input), and its foreground into ``foreground_out`` if given.
+
+    ``batch``: frames per model call. ``blobs``: regions smaller than this fraction of the largest
+    are dropped (0 keeps all). ``cleanup``: the ffmpeg clean-up graph. Raises FfvfxError.
+    """
+    if batch < 1:
+        raise FfvfxError(f"--batch takes 1 or more frames, got {batch}")
+    info = info or probe(src, tools)
+    size = (info.width, info.height)
+    alpha_path = Path(alpha_out)
+    codec = alpha_codec_args(alpha_codec, alpha_path)
+    fg_path = Path(foreground_out) if foreground_out else None
+    decode_vf = Graph(model.decode_filter(Input().video)).line() if model.input_format == "gray" \
+        else None
+    total = info.frames
+    if total is not None and start:
+        total = max(total - round(start * float(info.fps)), 0)
+    if total is not None and duration:
+        total = min(total, round(duration * float(info.fps)))
+    bar = ProgressBar(alpha_path.name, total, enabled=not quiet)
+    coverage: list[float] = []
+    model_seconds = 0.0
+    with contextlib.ExitStack() as stack:
+        tmp_alpha = stack.enter_context(atomic_path(alpha_path))
+        tmp_fg = stack.enter_context(atomic_path(fg_path)) if fg_path else None
+        encoders = [_Encoder(encoder_argv(tools, size, info.fps, "gray", tmp_alpha, codec,
+                                          refine_line(cleanup)))]
+        if tmp_fg:
+            encoders.append(_Encoder(encoder_argv(
+                tools, size, info.fps, "rgb24", tmp_fg,
+                ["-c:v", "libx264", "-crf", "16", "-pix_fmt", "yuv420p"])))
+        try:
+            model.reset()
+            decoded = frames(src, tools, size, model.input_format, decode_vf, start=start,
+                             duration=duration)
+            for chunk in _batches(decoded, batch):
+                began = time.perf_counter()
+                alpha, fg = model.process(chunk)
+                model_seconds += time.perf_counter() - began
+                if alpha.shape != chunk.shape[:3]:
+                    raise FfvfxError(f"model {model.name} returned alpha of shape {alpha.shape} for "
+                                     f"frames of {chunk.shape[:3]}")
+                for k in range(len(chunk)):
+                    a = remove_blobs(np.clip(alpha[k], 0.0, 1.0).astype(np.float32), blobs)
+                    coverage.append(float(a.mean()))
+                    encoders[0].write(np.rint(a * 255.0).astype(np.uint8).tobytes())
+                    if tmp_fg:
+                        picture = fg[k] if fg is not None else chunk[k]
+                        encoders[1].write(np.ascontiguousarray(picture, np.uint8).tobytes())
+                bar.frames = len(coverage)
+                bar.draw()
+            encoders[0].finish("alpha")
+            if tmp_fg:
+                encoders[1].finish("foreground")
+        except BaseException:
+            for enc in encoders:
+                enc.kill()
+            raise
+        if not coverage:
+            raise FfvfxError(f"{src}: no video frames to matte"
+                             + (" in the requested time range" if start or duration else ""))
+        bar.draw(final=True)
+    return MatteInfo(alpha_path, len(coverage), size[0], size[1], info.fps, fg_path, model_seconds,
+                     tuple(coverage))
+
