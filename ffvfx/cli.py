@@ -10,6 +10,7 @@ import functools
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -21,11 +22,14 @@ from ffvfx.atomic import write_text
 from ffvfx.effects import loop as loop_effect
 from ffvfx.effects import timeline
 from ffvfx.effects.motion import MODES, motion
+from ffvfx.effects.refine import Refine
 from ffvfx.effects.register import echo_register
 from ffvfx.effects.trails import OPERATORS as TRAIL_OPERATORS
 from ffvfx.effects.trails import trail_mask, trails
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Input
+from ffvfx.matting.model import DEFAULT_MODEL, ModelOptions
+from ffvfx.matting.stream import ALPHA_CODECS, refine_line
 from ffvfx.probe import VideoInfo, probe
 from ffvfx.render import Effect, Encoding, Job, print_command, printable_graph, run
 from ffvfx.sources import resolve
@@ -286,8 +290,6 @@ def loop_command(**kw) -> None:
     scored over 5 frame pairs around it. Loops never overlap; dark or flat stretches, still
     stretches and scene cuts are not loops. Lengths are in seconds (2s) or frames (45).
     """
-    from pathlib import Path
-
     from ffvfx import loop_output
     tools = toolchain.find()
     if kw["crossfade"] < 0:
@@ -365,6 +367,78 @@ def loop_command(**kw) -> None:
                    f"{loop.start_time:.2f}-{loop.end_time:.2f} s, score {loop.score:.3f}")
 
 
+@main.command("matte")
+@click.argument("input")
+@click.option("-o", "--output", "outdir", help="Output folder (default: INPUT's name + _matte).")
+@click.option("--model", default=None, help="chroma, difference, rvm, selfie (default), segmentation, "
+              "birefnet, rmbg.")
+@click.option("--compare", help="Several models, e.g. chroma,selfie,rvm: one alpha each and compare.mp4.")
+@click.option("--alpha-codec", type=click.Choice(ALPHA_CODECS), default="ffv1", show_default=True,
+              help="ffv1: lossless gray .mkv; libx264: near-lossless .mp4.")
+@click.option("--foreground", is_flag=True, help="Also write the model's foreground colours.")
+@click.option("--composite", "composite_bg", help="Also write a quick look over green, a COLOR or an IMAGE.")
+@click.option("--weights", help="Local weights (file or folder) instead of the model's default.")
+@click.option("--model-id", help="Hub id of a transformers model (segmentation, birefnet).")
+@click.option("--revision", help="Hub revision of --model-id.")
+@click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda, mps.")
+@click.option("--downsample-ratio", type=float, help="rvm: model resolution / frame (default: auto).")
+@click.option("--allow-noncommercial", is_flag=True, help="Allow non-commercial models (rmbg).")
+@click.option("--plate", help="difference: the clean background image.")
+@click.option("--diff-threshold", type=float, default=40.0, show_default=True,
+              help="difference: 8-bit colour distance that is half foreground.")
+@click.option("--key", default="auto", show_default=True, help="chroma: auto, green, blue or 0xRRGGBB.")
+@click.option("--similarity", type=float, default=0.1, show_default=True, help="chroma: key width (0..1).")
+@click.option("--blend", type=float, default=0.05, show_default=True, help="chroma: soft edge (0..1).")
+@click.option("--threshold", type=float, help="Clean-up: hard matte at this alpha (0..1).")
+@click.option("--erode", type=int, default=0, show_default=True, help="Clean-up: shrink (px).")
+@click.option("--dilate", type=int, default=0, show_default=True, help="Clean-up: grow (px).")
+@click.option("--smooth", type=int, default=1, show_default=True, help="Clean-up: centred average (frames).")
+@click.option("--feather", type=float, default=0.0, show_default=True, help="Clean-up: soft edge (px).")
+@click.option("--blobs", type=float, default=0.4, show_default=True,
+              help="Drop regions smaller than this fraction of the main subject (0: keep all).")
+@click.option("--batch", type=int, default=4, show_default=True, help="Frames per model call.")
+@click.option("--start", type=float, help="Start this many seconds into the input.")
+@click.option("--duration", type=float, help="Matte this many seconds.")
+@click.option("--print", "print_graph", is_flag=True, help="Print the clean-up graph; write nothing.")
+@click.option("-y", "--overwrite", is_flag=True, help="Replace existing files in the folder.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
+def matte_command(**kw) -> None:
+    """Matte INPUT: alpha video(s) (white = subject) in a folder, plus a JSON log.
+
+    Frames stream from ffmpeg through the model in batches into an FFV1 encoder, so memory is flat
+    whatever the length; stray blobs are dropped, then the clean-up graph (--threshold, --erode,
+    --dilate, --smooth, --feather; see --print) runs in the encoder.
+    """
+    from ffvfx.matting import folder
+    cleanup = Refine(threshold=kw["threshold"], erode=kw["erode"], dilate=kw["dilate"],
+                     smooth=kw["smooth"], feather=kw["feather"])
+    if kw["print_graph"]:
+        click.echo(refine_line(cleanup) or "null")
+        return
+    if kw["compare"] and kw["model"]:
+        raise FfvfxError("give --model or --compare, not both")
+    names = [n.strip() for n in kw["compare"].split(",") if n.strip()] if kw["compare"] \
+        else [kw["model"] or DEFAULT_MODEL]
+    if not 0 <= kw["blobs"] < 1:
+        raise FfvfxError(f"--blobs takes a fraction 0..1 of the main subject, got {kw['blobs']:g}")
+    options = ModelOptions(weights=kw["weights"], model_id=kw["model_id"], revision=kw["revision"],
+                           device=kw["device"], downsample_ratio=kw["downsample_ratio"],
+                           allow_noncommercial=kw["allow_noncommercial"], plate=kw["plate"],
+                           key=kw["key"], similarity=kw["similarity"], blend=kw["blend"],
+                           threshold=kw["diff_threshold"])
+    src = resolve(kw["input"])
+    if src.device:
+        raise FfvfxError("ffvfx matte reads a file; record the camera first")
+    outdir = Path(kw["outdir"] or Path(kw["input"]).stem + "_matte")
+    written = folder.matte_folder(
+        src.path, outdir, toolchain.find(), names, options, cleanup=cleanup,
+        alpha_codec=kw["alpha_codec"], foreground=kw["foreground"], composite=kw["composite_bg"],
+        blobs=kw["blobs"], batch=kw["batch"], start=kw["start"], duration=kw["duration"],
+        overwrite=kw["overwrite"], say=_notes(kw["quiet"]), quiet=kw["quiet"])
+    for path in written:
+        click.echo(str(path))
+
+
 @main.command("demo")
 @click.argument("output")
 @click.option("--seconds", type=float, default=4.0, show_default=True)
@@ -374,8 +448,6 @@ def loop_command(**kw) -> None:
 @click.option("-y", "--overwrite", is_flag=True)
 def demo_command(output, seconds, size, fps, pan, overwrite) -> None:
     """Write the built-in demo scene and its ground truth (alpha video, camera path JSON)."""
-    from pathlib import Path
-
     from ffvfx import demo
     if Path(output).exists() and not overwrite:
         raise FfvfxError(f"{output}: exists; pass -y/--overwrite to replace it")

@@ -52,8 +52,9 @@ def refine(alpha: Stream, settings: Refine) -> Stream:
     for _ in range(settings.dilate):
         s = s.filter("dilation")
     if settings.smooth > 1:
-        # tmix averages the past only: pad the end, average, drop the first half-window, so frame
-        # i is the mean of i-k..i+k (fewer at the ends) and the frame count is kept.
+        # tmix averages the past only (repeating the first frame before the start): pad the end
+        # with clones, average, drop the first k, so frame i is the mean of i-k..i+k with the ends
+        # clamped, and the frame count is kept.
         k = settings.smooth // 2
         s = (s.filter("tpad", stop=k, stop_mode="clone")
              .filter("tmix", frames=settings.smooth)

@@ -2,7 +2,7 @@
 
 For a locked-off camera with a plate of the empty set (``ffvfx plate``, or a frame shot before
 the subject walked in). Per pixel: ``d = max over R, G, B of |blur(frame) - blur(plate)|``
-(8-bit levels, Gaussian sigma 1 px against grain and codec noise); alpha ramps linearly from 0
+(8-bit levels, Gaussian sigma 0.7 px against grain and codec noise); alpha ramps linearly from 0
 at ``threshold / 2`` to 1 at ``1.5 * threshold``, so a pixel differing by ``threshold`` is half in.
 """
 
@@ -15,13 +15,16 @@ from ffvfx.errors import FfvfxError
 from ffvfx.matting.model import Matter, ModelOptions
 from ffvfx.probe import VideoInfo
 
+BLUR = 0.7
+"""px: Gaussian sigma on frame and plate (more widens the matte by about as much)."""
+
 
 class DifferenceMatter(Matter):
     name = "difference"
     licence = "no model (difference against a clean plate)"
 
     def __init__(self, plate: np.ndarray, threshold: float, source: str = ""):
-        self.plate = cv2.GaussianBlur(plate.astype(np.float32), (0, 0), 1.0)
+        self.plate = cv2.GaussianBlur(plate.astype(np.float32), (0, 0), BLUR)
         self.threshold = float(threshold)
         self.source = source
 
@@ -29,7 +32,7 @@ class DifferenceMatter(Matter):
         t = self.threshold
         out = np.empty(frames.shape[:3], np.float32)
         for k, frame in enumerate(frames):
-            blurred = cv2.GaussianBlur(frame.astype(np.float32), (0, 0), 1.0)
+            blurred = cv2.GaussianBlur(frame.astype(np.float32), (0, 0), BLUR)
             d = np.abs(blurred - self.plate).max(axis=2)
             out[k] = np.clip((d - 0.5 * t) / t, 0.0, 1.0)
         return out, None

@@ -1,0 +1,118 @@
+"""``ffvfx matte``'s output folder: one alpha per model, optional foreground, quick-look composite
+and comparison video, and ``matte.json`` (models, licences, settings, timings).
+
+Every file is checked before any work starts (nothing is replaced without ``overwrite``) and
+written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ffvfx.atomic import write_text
+from ffvfx.effects.compare import compare
+from ffvfx.effects.refine import Refine
+from ffvfx.errors import FfvfxError
+from ffvfx.graph import Input
+from ffvfx.matting.model import Matter, ModelOptions, build
+from ffvfx.matting.stream import MatteInfo, refine_line, write_matte
+from ffvfx.probe import probe
+from ffvfx.render import Encoding, Job, run
+from ffvfx.sources import Source
+from ffvfx.toolchain import Toolchain
+
+LOG = "matte.json"
+COMPARE = "compare.mp4"
+FOREGROUND = "foreground.mp4"
+COMPOSITE = "composite.mp4"
+
+
+def alpha_name(model: str | None, codec: str) -> str:
+    """``alpha.mkv`` for one model, ``alpha-<model>.mkv`` when several are compared."""
+    ext = ".mkv" if codec == "ffv1" else ".mp4"
+    return f"alpha-{model}{ext}" if model else f"alpha{ext}"
+
+
+def matte_folder(src: str, outdir: Path, tools: Toolchain, names: Sequence[str], options: ModelOptions,
+                 *, cleanup: Refine = Refine(), alpha_codec: str = "ffv1", foreground: bool = False,
+                 composite: str | None = None, blobs: float = 0.4, batch: int = 4,
+                 start: float | None = None, duration: float | None = None, overwrite: bool = False,
+                 say: Callable[[str], None] = lambda msg: None, quiet: bool = True) -> list[Path]:
+    """Matte ``src`` with each model in ``names`` into ``outdir``; returns the files written."""
+    if not names:
+        raise FfvfxError("--compare: name at least one model")
+    if len(set(names)) != len(names):
+        raise FfvfxError(f"--compare {','.join(names)}: a model is named twice")
+    info = probe(src, tools)
+    several = len(names) > 1
+    planned = {n: outdir / alpha_name(n if several else None, alpha_codec) for n in names}
+    extra = ([outdir / FOREGROUND] if foreground and not several else []) \
+        + ([outdir / COMPOSITE] if composite and not several else []) \
+        + ([outdir / COMPARE] if several else [])
+    if several and (foreground or composite):
+        raise FfvfxError("--foreground and --composite go with one --model, not --compare")
+    if outdir.exists() and not outdir.is_dir():
+        raise FfvfxError(f"{outdir}: exists and is not a folder")
+    if not outdir.parent.exists():
+        raise FfvfxError(f"{outdir.parent}: output directory does not exist")
+    existing = [p for p in [*planned.values(), *extra, outdir / LOG] if p.exists()]
+    if existing and not overwrite:
+        raise FfvfxError(f"{existing[0]}: exists; pass -y/--overwrite to replace it")
+    if composite:
+        from ffvfx.effects import composite as composite_effect
+        composite_effect.background(composite, info)  # a bad colour or image fails before any work
+    models: dict[str, Matter] = {}
+    for name in names:  # every model loads (or fails) before anything is written
+        models[name] = build(name, ModelOptions(**{**options.__dict__,
+                                                   "extra": {**options.extra, "name": name}}), info)
+        if models[name].licence:
+            say(f"{name}: {models[name].licence}")
+    outdir.mkdir(exist_ok=True)
+    log = {"format": "ffvfx-matte", "input": str(Path(src).resolve()), "start": start,
+           "duration": duration, "width": info.width, "height": info.height, "fps": str(info.fps),
+           "cleanup": refine_line(cleanup), "blobs": blobs, "batch": batch, "models": []}
+    written: list[Path] = []
+    results: dict[str, MatteInfo] = {}
+    for name, model in models.items():
+        say(f"matting with {name}")
+        began = time.perf_counter()
+        fg = outdir / FOREGROUND if foreground and not several else None
+        results[name] = write_matte(src, tools, model, planned[name], foreground_out=fg, start=start,
+                                    duration=duration, batch=batch, blobs=blobs, cleanup=cleanup,
+                                    alpha_codec=alpha_codec, quiet=quiet, info=info)
+        seconds = time.perf_counter() - began
+        done = results[name]
+        log["models"].append({**model.describe(), "name": name, "licence": model.licence,
+                              "alpha": planned[name].name, "frames": done.frames,
+                              "seconds": round(seconds, 3),
+                              "model_ms_per_frame": round(1000 * done.model_seconds / done.frames, 2),
+                              "mean_coverage": round(sum(done.coverage) / done.frames, 5)})
+        written += [planned[name]] + ([fg] if fg else [])
+    source = Source(src)
+    if several:
+        say("writing the comparison video")
+        inputs = {n: Input(str(planned[n]), label=f"alpha{k + 1}") for k, n in enumerate(names)}
+        labels = "drawtext" in tools.filters
+
+        def grid(stream):
+            return compare(stream, [(n, inputs[n].video) for n in names],
+                           size=(info.width, info.height), labels=labels)
+        run(Job(source, str(outdir / COMPARE), grid, Encoding(), start=start, duration=duration,
+                overwrite=True, quiet=quiet), tools, info)
+        written.append(outdir / COMPARE)
+    if composite:
+        from ffvfx.effects import composite as composite_effect
+        say("writing the quick-look composite")
+        alpha = Input(str(planned[names[0]]), label="alpha")
+
+        def over(stream):
+            return composite_effect.composite(stream, alpha.video, composite_effect.background(
+                composite, info), size=(info.width, info.height), fps=info.fps)
+        run(Job(source, str(outdir / COMPOSITE), over, Encoding(), start=start, duration=duration,
+                overwrite=True, quiet=quiet), tools, info)
+        written.append(outdir / COMPOSITE)
+    write_text(outdir / LOG, json.dumps(log, indent=1) + "\n")
+    return written + [outdir / LOG]
