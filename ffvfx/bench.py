@@ -496,6 +496,60 @@ def bench_loop(args: argparse.Namespace) -> int:
     return 0 if all(v[2] is not False for v in verdicts.values()) else 1
 
 
+MATTE_MODELS = ("difference", "chroma", "selfie", "rvm")
+
+
+def bench_matte(args: argparse.Namespace) -> int:
+    """``ffvfx matte`` per model on a static demo clip (ms/frame), and the difference matte on a
+    clip ``--long`` seconds long: peak RSS must stay flat (streaming, no whole-clip buffers)."""
+    import importlib.util
+
+    import cv2
+
+    from ffvfx import demo
+    tools = toolchain.find()
+    w, h = (int(x) for x in args.size.lower().split("x"))
+    mach = machine(tools)
+    specs = {"clip": demo.DemoSpec(width=w, height=h, fps=30, seconds=args.seconds, pan=(0, 0)),
+             "long": demo.DemoSpec(width=w, height=h, fps=30, seconds=args.long, pan=(0, 0))}
+    print("bench: static demo clips (rendered once, then cached) ...", file=sys.stderr)
+    clips = {k: str(demo.demo_path(cache_root(), spec=s, ffmpeg=tools.ffmpeg)) for k, s in specs.items()}
+    tmp = tempfile.mkdtemp(prefix="ffvfx-bench-")
+    plate = f"{tmp}/plate.png"
+    cv2.imwrite(plate, cv2.cvtColor(demo.background_plate(specs["clip"], 0), cv2.COLOR_RGB2BGR))
+    ffvfx = [sys.executable, "-c", "import sys; from ffvfx.cli import entry; sys.argv[0] = 'ffvfx'; entry()"]
+    needs = {"selfie": "mediapipe", "rvm": "onnxruntime"}
+
+    def matte(key: str, model: str) -> list[str]:
+        return ffvfx + ["matte", clips[key], "-o", f"{tmp}/{model}-{key}", "--model", model,
+                        "--plate", plate, "-y", "-q"]
+    frames = {k: s.frames for k, s in specs.items()}
+    rows = [Row("decode", "plain decode (ffmpeg -i IN -f rawvideo rgb24 -> null)",
+                _ffmpeg_head(tools.ffmpeg, clips["clip"]) + ["-pix_fmt", "rgb24", "-f", "null", "-"],
+                frames["clip"])]
+    for model in MATTE_MODELS:
+        if model in needs and importlib.util.find_spec(needs[model]) is None:
+            print(f"bench: {model}: {needs[model]} not installed, row left out", file=sys.stderr)
+            continue
+        rows.append(Row(model, f"ffvfx matte --model {model}, end to end", matte("clip", model),
+                        frames["clip"]))
+    rows.append(Row("long", f"ffvfx matte --model difference, {args.long:g} s clip", matte("long",
+                    "difference"), frames["long"]))
+    run_rows(rows, args.repeat)
+    by = {row.key: row for row in rows}
+    flat = by["long"].peak_mb / by["difference"].peak_mb
+    verdicts = {row.key: (f"{1000 * row.wall / row.done_frames:.1f} ms/frame", "", None) for row in rows}
+    verdicts["decode"] = ("baseline", "", None)
+    verdicts["long"] = (f"{flat:.2f}x RSS of the {args.seconds:g} s clip", f"<= {FLAT_TARGET:.2f}x (flat)",
+                        flat <= FLAT_TARGET)
+    print(f"Machine: {mach['cpu']}, {mach['cores']} cores; ffmpeg {mach['ffmpeg']}; "
+          f"Python {mach['python']}, OpenCV {mach['opencv']}")
+    print(f"Clips: static demo {w}x{h} at 30 fps, {args.seconds:g} s and {args.long:g} s; "
+          f"best of {args.repeat} run(s)\n")
+    print(table(rows, verdicts))
+    return 0 if all(v[2] is not False for v in verdicts.values()) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description="ffvfx benchmarks (not tests).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -517,6 +571,12 @@ def main(argv: list[str] | None = None) -> int:
         lp._add_action(next(x for x in m._actions if a in x.option_strings))
     lp.add_argument("--seconds", type=float, default=60.0,
                     help="demo clip length (default 60; not with --input)")
+    mt = sub.add_parser("matte", help="ffvfx matte per model, and flat memory on a long clip")
+    for a in ("--repeat",):
+        mt._add_action(next(x for x in m._actions if a in x.option_strings))
+    mt.add_argument("--size", default="960x540", help="demo clip size (default 960x540)")
+    mt.add_argument("--seconds", type=float, default=10.0, help="clip length (default 10)")
+    mt.add_argument("--long", type=float, default=120.0, help="long clip length (default 120)")
     cv = sub.add_parser("cvloop", help="internal: the OpenCV/numpy loop; prints 'frames N'")
     cv.add_argument("input")
     cv.add_argument("--frames", type=int, default=150)
@@ -529,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "loop":
         return bench_loop(args)
+    if args.command == "matte":
+        return bench_matte(args)
     return bench_trails(args) if args.command == "trails" else bench_motion(args)
 
 
