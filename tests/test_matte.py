@@ -18,8 +18,9 @@ from ffvfx.errors import FfvfxError
 from ffvfx.matting import model as models
 from ffvfx.matting.blobs import remove_blobs
 from ffvfx.matting.model import Matter, ModelOptions
-from ffvfx.matting.stream import frames, write_matte
+from ffvfx.matting.stream import write_matte
 from ffvfx.probe import probe
+from ffvfx.rawvideo import frames
 
 SPEC = DemoSpec(width=480, height=270, fps=30, seconds=1.0, pan=(0.0, 0.0), period=30, seed=4)
 SCREEN = np.array([44, 177, 72], np.float32)

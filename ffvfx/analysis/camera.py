@@ -25,8 +25,6 @@ import hashlib
 import json
 import math
 import os
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,10 +32,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ffvfx import escape
 from ffvfx.atomic import write_text
 from ffvfx.errors import FfvfxError
 from ffvfx.probe import probe
+from ffvfx.rawvideo import frames
 from ffvfx.toolchain import Toolchain
 
 ANALYSIS_VERSION = 1
@@ -117,34 +115,8 @@ def gray_frames(path: str, tools: Toolchain, size: tuple[int, int], *, start: fl
                 duration: float | None = None) -> Iterator[np.ndarray]:
     """Decoded frames of ``path`` scaled to ``size`` (w, h), gray uint8, one at a time."""
     w, h = size
-    argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error"]
-    if start:
-        argv += ["-ss", f"{start:g}"]
-    if duration:
-        argv += ["-t", f"{duration:g}"]
-    argv += ["-i", escape.media_path(str(path)), "-map", "0:v:0", "-an", "-sn",
-             "-vf", f"scale={w}:{h}:flags=area,format=gray",
-             *tools.passthrough_timing(), "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"]
-    frame_bytes = w * h
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
-                                bufsize=frame_bytes * 2)
-        assert proc.stdout is not None
-        try:
-            while True:
-                buf = proc.stdout.read(frame_bytes)
-                if len(buf) < frame_bytes:
-                    break
-                yield np.frombuffer(buf, np.uint8).reshape(h, w)
-        finally:
-            proc.stdout.close()
-            if proc.poll() is None:
-                proc.kill()
-            code = proc.wait()
-        if code not in (0, -9):
-            err.seek(0)
-            tail = err.read()[-1500:].decode(errors="replace").strip()
-            raise FfvfxError(f"{path}: decoding for analysis failed ({tail or code})")
+    return frames(str(path), tools, size, "gray", f"scale={w}:{h}:flags=area,format=gray",
+                  start=start, duration=duration)
 
 
 def measure_path(path: str | os.PathLike[str], tools: Toolchain, *, start: float | None = None,

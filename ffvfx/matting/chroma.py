@@ -72,7 +72,7 @@ def build(options: ModelOptions, info: VideoInfo) -> ChromaMatter:
                              f"got {value:g}")
     if options.key.lower() == "auto":
         from ffvfx import toolchain
-        from ffvfx.matting.stream import frames
+        from ffvfx.rawvideo import frames
         first = next(frames(info.path, toolchain.find(), (info.width, info.height), limit=1), None)
         if first is None:
             raise FfvfxError(f"{info.path}: no frame to read the screen colour from")

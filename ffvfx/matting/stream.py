@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ffvfx import escape
 from ffvfx.atomic import atomic_path
 from ffvfx.effects.refine import Refine, refine
 from ffvfx.errors import FfvfxError
@@ -30,6 +29,7 @@ from ffvfx.matting.blobs import remove_blobs
 from ffvfx.matting.model import Matter
 from ffvfx.probe import VideoInfo, probe
 from ffvfx.progress import ProgressBar
+from ffvfx.rawvideo import frames
 from ffvfx.toolchain import Toolchain
 
 ALPHA_CODECS = ("ffv1", "libx264")
@@ -49,54 +49,6 @@ class MatteInfo:
     model_seconds: float = 0.0
     coverage: tuple[float, ...] = field(default=(), repr=False)
     """Per frame: mean alpha (0..1) after blob removal."""
-
-
-def decode_argv(src: str, tools: Toolchain, pix_fmt: str, vf: str | None = None, *,
-                start: float | None = None, duration: float | None = None,
-                limit: int | None = None) -> list[str]:
-    """ffmpeg argv writing the frames of ``src`` (upright, as decoded; at most ``limit``) as raw
-    ``pix_fmt`` on stdout."""
-    argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error"]
-    if start:
-        argv += ["-ss", f"{start:g}"]
-    if duration:
-        argv += ["-t", f"{duration:g}"]
-    argv += ["-i", escape.media_path(src), "-map", "0:v:0", "-an", "-sn"]
-    if vf:
-        argv += ["-vf", vf]
-    if limit:
-        argv += ["-frames:v", str(limit)]
-    return argv + [*tools.passthrough_timing(), "-f", "rawvideo", "-pix_fmt", pix_fmt, "pipe:1"]
-
-
-def frames(src: str, tools: Toolchain, size: tuple[int, int], pix_fmt: str = "rgb24",
-           vf: str | None = None, *, start: float | None = None, duration: float | None = None,
-           limit: int | None = None) -> Iterator[np.ndarray]:
-    """Frames of ``src`` at ``size`` (w, h) as uint8 arrays (H x W x 3 for rgb24, H x W for gray)."""
-    w, h = size
-    channels = {"rgb24": 3, "gray": 1}[pix_fmt]
-    frame_bytes = w * h * channels
-    shape = (h, w, 3) if channels == 3 else (h, w)
-    argv = decode_argv(src, tools, pix_fmt, vf, start=start, duration=duration, limit=limit)
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
-                                bufsize=frame_bytes * 2)
-        assert proc.stdout is not None
-        try:
-            while True:
-                buf = proc.stdout.read(frame_bytes)
-                if len(buf) < frame_bytes:
-                    break
-                yield np.frombuffer(buf, np.uint8).reshape(shape)
-        finally:
-            proc.stdout.close()
-            if proc.poll() is None:
-                proc.kill()
-            code = proc.wait()
-        if code not in (0, -9):
-            err.seek(0)
-            tail = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()]
-            raise FfvfxError(f"{src}: decoding for matting failed ({tail[-1] if tail else code})")
 
 
 def _batches(it: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:

@@ -1,0 +1,66 @@
+"""Frame-accurate decoding into numpy: every frame of a video through an ffmpeg rawvideo pipe.
+
+Not ``cv2.VideoCapture``, which drops frames at the ends: ffmpeg decodes, scales or filters, and
+writes raw frames to stdout with their own timing (``passthrough``), one frame read at a time, so
+memory holds one frame whatever the length. Used by every analysis and AI stage.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Iterator
+
+import numpy as np
+
+from ffvfx import escape
+from ffvfx.errors import FfvfxError
+from ffvfx.toolchain import Toolchain
+
+
+def decode_argv(src: str, tools: Toolchain, pix_fmt: str, vf: str | None = None, *,
+                start: float | None = None, duration: float | None = None,
+                limit: int | None = None) -> list[str]:
+    """ffmpeg argv writing the frames of ``src`` (upright, as decoded; at most ``limit``) as raw
+    ``pix_fmt`` on stdout."""
+    argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error"]
+    if start:
+        argv += ["-ss", f"{start:g}"]
+    if duration:
+        argv += ["-t", f"{duration:g}"]
+    argv += ["-i", escape.media_path(src), "-map", "0:v:0", "-an", "-sn"]
+    if vf:
+        argv += ["-vf", vf]
+    if limit:
+        argv += ["-frames:v", str(limit)]
+    return argv + [*tools.passthrough_timing(), "-f", "rawvideo", "-pix_fmt", pix_fmt, "pipe:1"]
+
+
+def frames(src: str, tools: Toolchain, size: tuple[int, int], pix_fmt: str = "rgb24",
+           vf: str | None = None, *, start: float | None = None, duration: float | None = None,
+           limit: int | None = None) -> Iterator[np.ndarray]:
+    """Frames of ``src`` at ``size`` (w, h) as uint8 arrays (H x W x 3 for rgb24, H x W for gray)."""
+    w, h = size
+    channels = {"rgb24": 3, "gray": 1}[pix_fmt]
+    frame_bytes = w * h * channels
+    shape = (h, w, 3) if channels == 3 else (h, w)
+    argv = decode_argv(src, tools, pix_fmt, vf, start=start, duration=duration, limit=limit)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
+                                bufsize=frame_bytes * 2)
+        assert proc.stdout is not None
+        try:
+            while True:
+                buf = proc.stdout.read(frame_bytes)
+                if len(buf) < frame_bytes:
+                    break
+                yield np.frombuffer(buf, np.uint8).reshape(shape)
+        finally:
+            proc.stdout.close()
+            if proc.poll() is None:
+                proc.kill()
+            code = proc.wait()
+        if code not in (0, -9):
+            err.seek(0)
+            tail = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()]
+            raise FfvfxError(f"{src}: decoding failed ({tail[-1] if tail else code})")
