@@ -18,7 +18,10 @@ from ffvfx import toolchain
 from ffvfx.analysis import camera
 from ffvfx.analysis import loops as loop_analysis
 from ffvfx.analysis import mask as mask_analysis
+from ffvfx.analysis import plate as plate_analysis
+from ffvfx.analysis.alpha import check_alpha
 from ffvfx.atomic import write_text
+from ffvfx.effects import composite as composite_effect
 from ffvfx.effects import loop as loop_effect
 from ffvfx.effects import timeline
 from ffvfx.effects.motion import MODES, motion
@@ -365,6 +368,143 @@ def loop_command(**kw) -> None:
     for loop, name in zip(found, names, strict=True):
         click.echo(f"{outdir / name}  frames {loop.start}-{loop.end} ({loop.length}), "
                    f"{loop.start_time:.2f}-{loop.end_time:.2f} s, score {loop.score:.3f}")
+
+
+@main.command("plate")
+@click.argument("input")
+@click.argument("alpha", metavar="ALPHA|auto")
+@click.argument("output", required=False, metavar="OUT.png")
+@click.option("--method", type=click.Choice(plate_analysis.METHODS), default="median", show_default=True,
+              help="median: of the background pixels (needs ALPHA); tmedian: ffmpeg's temporal "
+              "median, no alpha (ffvfx plate IN OUT.png --method tmedian).")
+@click.option("--threshold", type=float, default=0.1, show_default=True,
+              help="A pixel is background where the alpha is below this fraction of full (0..1).")
+@click.option("--samples", type=int, default=32, show_default=True,
+              help="Frames sampled evenly over the clip (1..255; memory 4 bytes/px each).")
+@click.option("--inpaint", type=click.Choice(tuple(plate_analysis.INPAINT)), default="telea",
+              show_default=True, help="OpenCV inpainting of pixels never seen uncovered.")
+@click.option("--inpaint-radius", type=float, default=5.0, show_default=True, help="Inpainting radius (px).")
+@click.option("--start", type=float, help="Start this many seconds into the input.")
+@click.option("--duration", type=float, help="Use this many seconds.")
+@click.option("-y", "--overwrite", is_flag=True, help="Replace an existing OUT.png.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
+def plate_command(**kw) -> None:
+    """Clean background plate of INPUT as a PNG: the subject taken out.
+
+    Per pixel, the median over sampled frames where ALPHA (a gray matte, white = subject; `auto`
+    computes one with the default person model) is below --threshold; pixels never uncovered are
+    inpainted, and their share is said on stderr.
+    """
+    import tempfile
+
+    from ffvfx.matting.model import build
+    from ffvfx.matting.stream import write_matte
+
+    tools = toolchain.find()
+    alpha, output = kw["alpha"], kw["output"]
+    if kw["method"] == "tmedian":
+        if output is not None:
+            raise FfvfxError("--method tmedian takes no alpha: ffvfx plate IN OUT.png --method tmedian")
+        alpha, output = None, alpha
+    elif output is None:
+        raise FfvfxError("give the alpha and the output: ffvfx plate IN ALPHA|auto OUT.png")
+    src = resolve(kw["input"])
+    if src.device:
+        raise FfvfxError("ffvfx plate reads a file; record the camera first")
+    out = Path(output)
+    if out.suffix.lower() != ".png":
+        raise FfvfxError(f"{output}: the plate is a PNG image; give an output ending in .png")
+    for given in (src.path, alpha):
+        if given and given != "auto" and Path(given).exists() and out.resolve() == Path(given).resolve():
+            raise FfvfxError(f"{output}: output is an input; choose another output name")
+    if out.is_dir():
+        raise FfvfxError(f"{output}: is a directory; give an output file name")
+    if out.exists() and not kw["overwrite"]:
+        raise FfvfxError(f"{output}: exists; pass -y/--overwrite to replace it")
+    if not out.resolve().parent.exists():
+        raise FfvfxError(f"{out.parent}: output directory does not exist")
+    info = probe(src.path, tools)
+    say = _notes(kw["quiet"])
+    span = dict(start=kw["start"], duration=kw["duration"])
+    if alpha is None:
+        result = plate_analysis.tmedian_plate(src.path, str(out), tools, info, samples=kw["samples"], **span)
+    else:
+        options = dict(samples=kw["samples"], threshold=kw["threshold"], inpaint=kw["inpaint"],
+                       radius=kw["inpaint_radius"], **span)
+        plate_analysis.check_options(samples=kw["samples"], threshold=kw["threshold"],
+                                     inpaint=kw["inpaint"], radius=kw["inpaint_radius"])
+        with tempfile.TemporaryDirectory(prefix="ffvfx-plate-") as tmp:
+            ranged = alpha != "auto"
+            if alpha == "auto":
+                model = build(DEFAULT_MODEL, ModelOptions(), info)
+                say(f"computing the alpha with {DEFAULT_MODEL}"
+                    + (f" ({model.licence})" if model.licence else ""))
+                alpha = str(Path(tmp) / "alpha.mkv")
+                write_matte(src.path, tools, model, alpha, quiet=kw["quiet"], info=info, **span)
+            else:
+                check_alpha(alpha, info, tools)
+            result = plate_analysis.median_plate(src.path, alpha, str(out), tools, info,
+                                                 alpha_ranged=ranged, **options)
+    say(plate_analysis.say_uncovered(result, kw["inpaint"], kw["inpaint_radius"]))
+    click.echo(str(out))
+
+
+@main.command("composite")
+@render_options
+@click.argument("alpha_path", required=False, metavar="ALPHA")
+@click.option("--bg", required=True, help="Background: an image (looped), a video (looped when shorter) "
+              "or a colour (0xRRGGBB, #RRGGBB, a name such as black).")
+@click.option("--fit", type=click.Choice(composite_effect.FITS), default="cover", show_default=True,
+              help="cover: fill and crop; contain: fit inside and pad; stretch: ignore the aspect.")
+@click.option("--pad-color", default="black", show_default=True, help="contain: colour of the bars.")
+@click.option("--feather", type=float, default=0.0, show_default=True,
+              help="Soften the alpha's edge (Gaussian sigma, px).")
+@click.option("--shift-bg", default="0,0", show_default=True,
+              help="Move the background x,y px (right, down; negative: left, up).")
+def composite_command(**kw) -> None:
+    """Put the subject of INPUT (where ALPHA, a gray matte, is white) over a new background.
+
+    One ffmpeg graph: the background fitted to the input's size, the input with ALPHA merged,
+    overlaid in RGB; audio kept. --print shows it with ALPHA and the background as movie= sources.
+    Usage: ffvfx composite IN ALPHA OUT --bg PLATE|VIDEO|COLOR.
+    """
+    common = _common(kw)
+    try:
+        shift = tuple(int(v) for v in kw["shift_bg"].split(","))
+        if len(shift) != 2:
+            raise ValueError
+    except ValueError:
+        raise FfvfxError(f"--shift-bg takes whole pixels x,y such as 12,-4 (got {kw['shift_bg']!r})") \
+            from None
+
+    def make(info: VideoInfo | None) -> Effect:
+        if info is None:
+            raise FfvfxError("composite needs an input file and its alpha: "
+                             "ffvfx composite IN ALPHA OUT --bg PLATE|VIDEO|COLOR")
+        if not kw["alpha_path"]:
+            raise FfvfxError("give the alpha: ffvfx composite IN ALPHA OUT --bg PLATE|VIDEO|COLOR")
+        tools = toolchain.find()
+        check_alpha(kw["alpha_path"], info, tools)
+        alpha = _side_input(kw["alpha_path"], info, common, tools, "alpha")
+        bg = composite_effect.background(kw["bg"], info)
+        if bg.kind != "color":
+            probe(bg.value, tools)  # not a picture: one line now, not an ffmpeg error later
+        params = dict(bg=bg, size=(info.width, info.height), fps=info.fps, fit=kw["fit"],
+                      pad_color=kw["pad_color"], feather=kw["feather"], shift=shift)
+        composite_effect.composite(Input().video, Input().video, **params)  # validate early
+        return functools.partial(composite_effect.composite, alpha=alpha.video, **params)
+
+    deliver(make, common)
+
+
+def _second_argument(command: click.Command, name: str) -> None:
+    """Make the argument ``name`` the command's second positional (IN ALPHA OUT)."""
+    param = next(p for p in command.params if p.name == name)
+    command.params.remove(param)
+    command.params.insert(1, param)
+
+
+_second_argument(composite_command, "alpha_path")
 
 
 @main.command("matte")

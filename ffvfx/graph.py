@@ -66,14 +66,20 @@ class Node:
 
 
 class Input(Node):
-    """A media input (``-i PATH``); ``path=None`` is the anonymous main input of a printed graph."""
+    """A media input (``-i PATH``); ``path=None`` is the anonymous main input of a printed graph.
+
+    ``options`` go before ``-i`` (``-stream_loop -1``); ``movie_options`` are what the same input
+    needs as a ``movie=`` source in printed and preview graphs (``{"loop": 0}``).
+    """
 
     name = "input"
 
-    def __init__(self, path: str | None = None, options: Sequence[str] = (), label: str = "in"):
+    def __init__(self, path: str | None = None, options: Sequence[str] = (), label: str = "in",
+                 movie_options: dict[str, object] | None = None):
         super().__init__([], 1, [label])
         self.path = path
         self.options = list(options)
+        self.movie_options = dict(movie_options or {})
 
     @property
     def video(self) -> Stream:
@@ -250,7 +256,8 @@ class Graph:
             if self.movies and i > 0:
                 if inp.path is None:
                     raise ValueError("a movie= source needs the input's path")
-                movie = Filter("movie", [], [], {"filename": escape.media_path(inp.path)})
+                movie = Filter("movie", [], [], {"filename": escape.media_path(inp.path),
+                                                 **inp.movie_options})
                 op = _Op(movie.text(), [], 1, [inp.labels[0] or "movie"])
                 ops.append(op)
                 publish(inp.video, op.outs[0])

@@ -84,9 +84,12 @@ class Job:
 def printable_graph(effect: Effect) -> Graph:
     """The effect on an anonymous input: text that works as ``-vf``, ``-filter_complex``, ffplay.
 
-    Side files the effect reads come in as ``movie=`` sources, so one input is all it needs.
+    Side files the effect reads come in as ``movie=`` sources, so one input is all it needs. The
+    main input is named first: an effect whose first filter reads a side file (``overlay`` of a
+    background and the subject) would otherwise make that file the graph's first input.
     """
-    return Graph(effect(Input().video), movies=True)
+    main = Input()
+    return Graph(effect(main.video), [main], movies=True)
 
 
 def _conform(stream: Stream, info: VideoInfo | None) -> Stream:
