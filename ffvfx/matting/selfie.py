@@ -9,6 +9,8 @@ model keeps no state between frames.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ffvfx.matting.model import Matter, ModelOptions, require
@@ -25,6 +27,9 @@ class SelfieMatter(Matter):
     licence = LICENCE
 
     def __init__(self, landscape: bool = False):
+        # TFLite and absl log to stderr at import and first run; ffvfx keeps stderr to one line.
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         mp = require("mediapipe", "selfie", INSTALL)
         self.landscape = landscape
         self.segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(
