@@ -207,7 +207,7 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
             if not job.quiet:
                 for note in input_notes(info):
                     print(f"ffvfx: {note}", file=sys.stderr)
-            total = _expected_frames(info, job)
+            total = expected_frames(info, job.start, job.duration)
             frames = execute(argv, ProgressBar(out.name, total, enabled=not job.quiet))
             if frames == 0:
                 raise FfvfxError(f"{job.source.name}: no video frames to render"
@@ -218,14 +218,16 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
     return info
 
 
-def _expected_frames(info: VideoInfo | None, job: Job) -> int | None:
+def expected_frames(info: VideoInfo | None, start: float | None = None,
+                    duration: float | None = None) -> int | None:
+    """Frames a render of ``info`` from ``start`` for ``duration`` seconds will have (for the bar)."""
     if info is None or info.frames is None:
         return None
     frames = info.frames
-    if job.start:
-        frames = max(frames - round(job.start * float(info.fps)), 0)
-    if job.duration:
-        frames = min(frames, round(job.duration * float(info.fps)))
+    if start:
+        frames = max(frames - round(start * float(info.fps)), 0)
+    if duration:
+        frames = min(frames, round(duration * float(info.fps)))
     return frames
 
 

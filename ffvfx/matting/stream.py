@@ -30,6 +30,7 @@ from ffvfx.matting.model import Matter
 from ffvfx.probe import VideoInfo, probe
 from ffvfx.progress import ProgressBar
 from ffvfx.rawvideo import frames
+from ffvfx.render import expected_frames
 from ffvfx.toolchain import Toolchain
 
 ALPHA_CODECS = ("ffv1", "libx264")
@@ -151,12 +152,7 @@ def write_matte(src: str, tools: Toolchain, model: Matter, alpha_out: str | Path
     fg_path = Path(foreground_out) if foreground_out else None
     decode_vf = Graph(model.decode_filter(Input().video)).line() if model.input_format == "gray" \
         else None
-    total = info.frames
-    if total is not None and start:
-        total = max(total - round(start * float(info.fps)), 0)
-    if total is not None and duration:
-        total = min(total, round(duration * float(info.fps)))
-    bar = ProgressBar(alpha_path.name, total, enabled=not quiet)
+    bar = ProgressBar(alpha_path.name, expected_frames(info, start, duration), enabled=not quiet)
     coverage: list[float] = []
     model_seconds = 0.0
     with contextlib.ExitStack() as stack:
