@@ -104,7 +104,6 @@ def matte_folder(src: str, outdir: Path, tools: Toolchain, names: Sequence[str],
                 overwrite=True, quiet=quiet), tools, info)
         written.append(outdir / COMPARE)
     if composite:
-        from ffvfx.effects import composite as composite_effect
         say("writing the quick-look composite")
         alpha = Input(str(planned[names[0]]), label="alpha")
 
