@@ -7,6 +7,7 @@ their own options into an effect function.
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -34,8 +35,9 @@ from ffvfx.graph import Input
 from ffvfx.matting.model import DEFAULT_MODEL, ModelOptions
 from ffvfx.matting.stream import ALPHA_CODECS, refine_line
 from ffvfx.probe import VideoInfo, probe
-from ffvfx.render import Effect, Encoding, Job, print_command, printable_graph, run
+from ffvfx.render import Effect, Encoding, Job, plan_for, print_command, printable_graph, run
 from ffvfx.sources import resolve
+from ffvfx.targets import Plan
 
 PRINT_FORMS = ("line", "script", "cmd")
 
@@ -56,7 +58,12 @@ def render_options(func: Callable) -> Callable:
         click.option("--crf", type=float, help="Constant quality (x264/x265; default 18)."),
         click.option("--qp", type=int, help="Constant quantiser instead of --crf."),
         click.option("--preset", help="Encoder preset (x264: ultrafast .. veryslow)."),
-        click.option("--encoder", help="Video encoder (default: libx264; libvpx-vp9 for .webm)."),
+        click.option("--encoder", help="Video encoder (default: libx264, libvpx-vp9 for .webm; "
+                     "h264_nvenc with --hw cuda, h264_vaapi, h264_qsv)."),
+        click.option("--hw", default=lambda: os.environ.get("FFVFX_HW", "cpu"),
+                     show_default="cpu, or $FFVFX_HW",
+                     help="Where to decode/encode: cpu, auto (probe and pick), cuda[:GPU], "
+                     "vaapi[:/dev/dri/renderDN], qsv[:NODE]. The effect's filters run on the CPU."),
         click.option("--no-audio", is_flag=True, help="Drop the audio track."),
         click.option("-y", "--overwrite", is_flag=True, help="Replace an existing output."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes."),
@@ -79,22 +86,25 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict) -> None:
     info = probe(source.path, tools) if source is not None and not source.device else None
     make = build(info)
 
+    job = Job(source, output or "out.mp4", make,
+              Encoding(common["encoder"], common["crf"], common["qp"], common["preset"]),
+              start=common["start"], duration=common["duration"], audio=not common["no_audio"],
+              overwrite=common["overwrite"], quiet=common["quiet"], hw=common["hw"])
     if source is None or (form in ("line", "script") and not common["preview"]):
-        graph = printable_graph(make)
+        plan = plan_for(job, tools, info, probe=False) if common["hw"] != "cpu" else None
+        if plan is not None and plan.on_device and not common["quiet"]:
+            _say_plan(plan)
+        graph = printable_graph(make, plan)
         click.echo(graph.script() if form == "script" else graph.line(), nl=form != "script")
         return
     if common["preview"]:
         from ffvfx.preview import preview
+        if common["hw"] != "cpu":
+            _notes(common["quiet"])("--preview decodes and filters on the CPU (ffplay); --hw ignored")
         preview(printable_graph(make), source, tools)
         return
-    if not output:
-        if form != "cmd":
-            raise FfvfxError("give an output file (or --print / --preview)")
-        output = "out.mp4"
-    job = Job(source, output, make,
-              Encoding(common["encoder"], common["crf"], common["qp"], common["preset"]),
-              start=common["start"], duration=common["duration"], audio=not common["no_audio"],
-              overwrite=common["overwrite"], quiet=common["quiet"])
+    if not output and form != "cmd":
+        raise FfvfxError("give an output file (or --print / --preview)")
     if form == "cmd":
         click.echo(print_command(job, tools, info))
         return
@@ -103,9 +113,23 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict) -> None:
         click.echo(f"wrote {output}", err=True)
 
 
+def _say_plan(plan: Plan) -> None:
+    """How to feed a printed device graph: its input and output are device frames."""
+    target = plan.target
+    parts = []
+    if plan.decode:
+        parts.append("decode with " + " ".join(target.input_args(plan.device, None)))
+    if plan.encode:
+        parts.append(f"encode with -c:v {plan.encoder}")
+    extra = target.global_args(plan.device)
+    if extra:
+        parts.append("and " + " ".join(extra) + " before the inputs")
+    click.echo(f"ffvfx: graph for --hw {target.name}: {', '.join(parts)}", err=True)
+
+
 def _common(kwargs: dict) -> dict:
     keys = ("input", "output", "print_form", "preview", "size", "fps", "start", "duration", "crf",
-            "qp", "preset", "encoder", "no_audio", "overwrite", "quiet")
+            "qp", "preset", "encoder", "hw", "no_audio", "overwrite", "quiet")
     return {k: kwargs.pop(k) for k in keys}
 
 

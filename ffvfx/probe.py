@@ -32,6 +32,7 @@ class VideoInfo:
     rotation: int                 # degrees the decoder rotates by (autorotate), 0/90/180/270
     audio_codec: str | None       # first audio stream's codec, None without audio
     variable_rate: bool           # average and nominal frame rates disagree
+    codec: str | None = None      # the video codec's name (h264, hevc, ffv1 ...)
 
     @property
     def bit_depth(self) -> int:
@@ -86,7 +87,8 @@ def _ffprobe(path: str, tools: Toolchain) -> VideoInfo:
         frames = round(duration * fps)
     return _info(path, video["width"], video["height"], fps, frames, duration,
                  video.get("pix_fmt", "unknown"), rotation,
-                 audio.get("codec_name") if audio else None, avg, nominal)
+                 audio.get("codec_name") if audio else None, avg, nominal,
+                 video.get("codec_name"))
 
 
 def _ffmpeg_banner(path: str, tools: Toolchain) -> VideoInfo:
@@ -115,16 +117,17 @@ def _ffmpeg_banner(path: str, tools: Toolchain) -> VideoInfo:
     rotation = int(round(float(rot.group(1)))) if rot else 0
     audio = re.search(r"Stream #0:\d+\S*: Audio: (\w+)", text)
     return _info(path, int(size.group(1)), int(size.group(2)), fps, frames, duration, pix_fmt,
-                 rotation, audio.group(1) if audio else None, avg, nominal)
+                 rotation, audio.group(1) if audio else None, avg, nominal,
+                 fields[0].split()[0] if fields[0] else None)
 
 
-def _info(path, width, height, fps, frames, duration, pix_fmt, rotation, audio, avg, nominal):
+def _info(path, width, height, fps, frames, duration, pix_fmt, rotation, audio, avg, nominal, codec):
     rotation %= 360
     if rotation in (90, 270):
         width, height = height, width
     variable = bool(avg and nominal and abs(float(avg) / float(nominal) - 1) > 0.01)
     return VideoInfo(path, int(width), int(height), fps or Fraction(25), frames, duration,
-                     pix_fmt, rotation, audio, variable)
+                     pix_fmt, rotation, audio, variable, codec)
 
 
 def _top_level_split(text: str) -> list[str]:

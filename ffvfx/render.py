@@ -18,12 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ffvfx.atomic import atomic_path
+from ffvfx.encoders import family, quality_args
 from ffvfx.errors import FfvfxError
 from ffvfx.escape import media_path
 from ffvfx.graph import Graph, Input, Stream
 from ffvfx.probe import VideoInfo, probe
 from ffvfx.progress import ProgressBar
 from ffvfx.sources import Source
+from ffvfx.targets import CPU, Plan, Target
+from ffvfx.targets import probe as hw_probe
+from ffvfx.targets.lower import lower
 from ffvfx.toolchain import Toolchain
 
 Effect = Callable[[Stream], Stream]
@@ -37,9 +41,11 @@ _SCRIPT_THRESHOLD = 4000
 
 @dataclass
 class Encoding:
-    """Video encoder and quality: ``crf`` (constant quality) or ``qp`` (constant quantiser).
+    """Video encoder and quality: ``crf`` (constant quality) or ``qp`` (constant quantiser); how
+    each encoder takes them is :mod:`ffvfx.encoders`.
 
-    ``encoder=None`` picks by container: VP9 for ``.webm``, H.264 (libx264) otherwise.
+    ``encoder=None`` picks by container and target: VP9 for ``.webm``, H.264 otherwise, from the
+    target's own encoders (``h264_nvenc`` for CUDA) where it has them, else libx264/libvpx-vp9.
     """
 
     encoder: str | None = None
@@ -47,23 +53,16 @@ class Encoding:
     qp: int | None = None
     preset: str | None = None
 
-    def resolved(self, output: str) -> str:
+    def resolved(self, output: str, target: Target = CPU) -> str:
         if self.encoder:
             return self.encoder
-        return "libvpx-vp9" if Path(output).suffix.lower() == ".webm" else "libx264"
+        webm = Path(output).suffix.lower() == ".webm"
+        return target.encoder_for("vp9" if webm else "h264") or ("libvpx-vp9" if webm else "libx264")
 
-    def args(self, output: str = "out.mp4") -> list[str]:
-        encoder = self.resolved(output)
-        args = ["-c:v", encoder]
-        if encoder == "libvpx-vp9":  # constant quality needs -b:v 0; row-mt uses every core
-            args += ["-crf", f"{32 if self.crf is None else self.crf:g}", "-b:v", "0", "-row-mt", "1"]
-        elif self.qp is not None:
-            args += ["-qp", str(self.qp)]
-        elif self.crf is not None or encoder in ("libx264", "libx265"):
-            args += ["-crf", f"{18 if self.crf is None else self.crf:g}"]
-        if self.preset:
-            args += ["-preset", self.preset]
-        return args
+    def args(self, output: str = "out.mp4", encoder: str | None = None,
+             presets: tuple[str, ...] = ()) -> list[str]:
+        """``-c:v`` and the quality options for ``encoder`` (default: :meth:`resolved`)."""
+        return quality_args(encoder or self.resolved(output), self.crf, self.qp, self.preset, presets)
 
 
 @dataclass
@@ -79,17 +78,30 @@ class Job:
     audio: bool = True
     overwrite: bool = False
     quiet: bool = False
+    hw: str = "cpu"                 # --hw: cpu, auto, cuda[:N], vaapi[:NODE], qsv[:NODE]
 
 
-def printable_graph(effect: Effect) -> Graph:
+def printable_graph(effect: Effect, plan: Plan | None = None) -> Graph:
     """The effect on an anonymous input: text that works as ``-vf``, ``-filter_complex``, ffplay.
 
     Side files the effect reads come in as ``movie=`` sources, so one input is all it needs. The
     main input is named first: an effect whose first filter reads a side file (``overlay`` of a
-    background and the subject) would otherwise make that file the graph's first input.
+    background and the subject) would otherwise make that file the graph's first input. With a
+    device ``plan`` the text expects device frames in and gives device frames out.
     """
     main = Input()
-    return Graph(effect(main.video), [main], movies=True)
+    out = effect(main.video)
+    return Graph(lower(out, main, plan) if plan else out, [main], movies=True)
+
+
+def plan_for(job: Job, tools: Toolchain, info: VideoInfo | None, probe: bool = True) -> Plan:
+    """Where ``job`` runs (``job.hw``); notes about the choice go to stderr unless quiet."""
+    def say(msg: str) -> None:
+        if not job.quiet:
+            print(f"ffvfx: {msg}", file=sys.stderr)
+    return hw_probe.plan(job.hw, tools, info=info, camera=bool(job.source and job.source.device),
+                         probe=probe, say=say,
+                         encoder_for=lambda target: job.encoding.resolved(job.output, target))
 
 
 def _conform(stream: Stream, info: VideoInfo | None) -> Stream:
@@ -134,15 +146,19 @@ def _audio_args(info: VideoInfo | None, job: Job) -> list[str]:
 
 
 def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
-            script_path: str | None = None) -> tuple[list[str], Graph]:
-    """The ffmpeg argv for ``job`` writing ``out_path`` (graph from ``script_path`` if given)."""
+            script_path: str | None = None, plan: Plan | None = None) -> tuple[list[str], Graph]:
+    """The ffmpeg argv for ``job`` writing ``out_path`` (graph from ``script_path`` if given),
+    run where ``plan`` says (default: the CPU with the job's encoder)."""
+    plan = plan or Plan(CPU, encoder=job.encoding.resolved(job.output))
     inp = Input(job.source.path, job.source.options)
-    graph = Graph(_conform(job.effect(inp.video), info), [inp], labelled=True)
+    graph = Graph(lower(_conform(job.effect(inp.video), info), inp, plan), [inp], labelled=True)
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    argv += plan.global_args()
     if job.start:
         argv += ["-ss", f"{job.start:g}"]
     if job.duration:
         argv += ["-t", f"{job.duration:g}"]
+    argv += plan.input_args(info.codec if info else None)
     argv += inp.options + ["-i", _input_path(job.source)]
     for side in graph.inputs[1:]:  # side files an effect reads (masks, mattes, plates)
         argv += side.options + ["-i", media_path(side.path)]
@@ -151,7 +167,10 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
     else:
         argv += ["-filter_complex", graph.line()]
     argv += ["-map", graph.output_maps()[0]] + _audio_args(info, job)
-    argv += job.encoding.args(job.output) + tools.passthrough_timing() + [out_path]
+    encoder = plan.encoder or job.encoding.resolved(job.output)
+    presets = tools.encoder_presets(encoder) if job.encoding.preset and family(encoder) in (
+        "nvenc", "qsv") else ()
+    argv += job.encoding.args(job.output, encoder, presets) + tools.passthrough_timing() + [out_path]
     return argv, graph
 
 
@@ -163,7 +182,7 @@ def print_command(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> 
     """``--print=cmd``: the full command, shell-quoted, for pasting into a terminal."""
     if info is None and not job.source.device:
         info = probe(job.source.path, tools)
-    argv, _ = command(job, tools, info, job.output)
+    argv, _ = command(job, tools, info, job.output, plan=plan_for(job, tools, info, probe=False))
     if not job.overwrite:  # pasted by hand it must not silently replace a file
         argv.remove("-y")
     return shlex.join(argv)
@@ -195,15 +214,16 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
     out = Path(job.output)
     script = None
     try:
+        plan = plan_for(job, tools, info)
         with atomic_path(out) as tmp:
-            argv, graph = command(job, tools, info, tmp)
+            argv, graph = command(job, tools, info, tmp, plan=plan)
             tools.require_filters(graph.filter_names())
-            tools.require_encoder(job.encoding.resolved(job.output))
+            tools.require_encoder(plan.encoder)
             if len(graph.line()) > _SCRIPT_THRESHOLD:
                 sfd, script = tempfile.mkstemp(prefix=".ffvfx-graph.", suffix=".txt")
                 with os.fdopen(sfd, "w") as f:
                     f.write(graph.script())
-                argv, graph = command(job, tools, info, tmp, script)
+                argv, graph = command(job, tools, info, tmp, script, plan=plan)
             if not job.quiet:
                 for note in input_notes(info):
                     print(f"ffvfx: {note}", file=sys.stderr)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from ffvfx.errors import FfvfxError
 
+_CAPS_SCHEMA = 2  # bump when _ask_capabilities learns something new: old caches are not read
+
 
 @dataclass(frozen=True)
 class Toolchain:
@@ -31,9 +33,8 @@ class Toolchain:
 
     @functools.cached_property
     def _capabilities(self) -> dict:
-        """Version, filters, encoders and hwaccels: asked of ffmpeg once per binary, kept on disk."""
-        st = os.stat(self.ffmpeg)
-        key = hashlib.sha1(f"{os.path.realpath(self.ffmpeg)}|{st.st_size}|{st.st_mtime_ns}".encode())
+        """Version, filters, codecs and hwaccels: asked of ffmpeg once per binary, kept on disk."""
+        key = hashlib.sha1(f"{self.identity}|{_CAPS_SCHEMA}".encode())
         cache = _cache_dir() / f"toolchain-{key.hexdigest()[:16]}.json"
         try:
             return json.loads(cache.read_text())
@@ -48,6 +49,12 @@ class Toolchain:
         except OSError:
             pass  # a read-only home only costs the next run 0.1 s
         return caps
+
+    @functools.cached_property
+    def identity(self) -> str:
+        """This binary as a cache key: its real path, size and modification time."""
+        st = os.stat(self.ffmpeg)
+        return f"{os.path.realpath(self.ffmpeg)}|{st.st_size}|{st.st_mtime_ns}"
 
     @property
     def version(self) -> str:
@@ -77,6 +84,10 @@ class Toolchain:
         return frozenset(self._capabilities["encoders"])
 
     @property
+    def decoders(self) -> frozenset[str]:
+        return frozenset(self._capabilities["decoders"])
+
+    @property
     def hwaccels(self) -> tuple[str, ...]:
         return tuple(self._capabilities["hwaccels"])
 
@@ -92,6 +103,13 @@ class Toolchain:
                 f"ffmpeg {self.version} ({self.ffmpeg}) lacks the filter(s) {', '.join(missing)}; "
                 "install a fuller ffmpeg or set FFVFX_FFMPEG")
 
+    @functools.cache
+    def encoder_presets(self, name: str) -> tuple[str, ...]:
+        """The ``-preset`` names ``ffmpeg -h encoder=NAME`` lists (empty: none, or no such option)."""
+        text = _run([self.ffmpeg, "-hide_banner", "-h", f"encoder={name}"])
+        block = re.search(r"^  -preset .*\n((?:     .*\n)*)", text, re.M)
+        return tuple(re.findall(r"^     (\S+)", block.group(1), re.M)) if block else ()
+
     def require_encoder(self, name: str) -> None:
         if name not in self.encoders:
             raise FfvfxError(f"ffmpeg {self.version} ({self.ffmpeg}) has no encoder {name!r}")
@@ -102,10 +120,12 @@ def _ask_capabilities(ffmpeg: str) -> dict:
     filters = re.finditer(r"^ [.A-Z|]{2,3} +(\w+) +\S+->\S+", _run([ffmpeg, "-hide_banner", "-filters"]),
                           re.M)
     encoders = re.finditer(r"^ [VAS][.A-Z]{5} (\S+)", _run([ffmpeg, "-hide_banner", "-encoders"]), re.M)
+    decoders = re.finditer(r"^ V[.A-Z]{5} (\S+)", _run([ffmpeg, "-hide_banner", "-decoders"]), re.M)
     hwaccels = _run([ffmpeg, "-hide_banner", "-hwaccels"]).split("Hardware acceleration methods:", 1)
     return {"version": version.group(1) if version else "unknown",
             "filters": sorted(m.group(1) for m in filters),
             "encoders": sorted(m.group(1) for m in encoders),
+            "decoders": sorted(m.group(1) for m in decoders),
             "hwaccels": hwaccels[-1].split() if len(hwaccels) > 1 else []}
 
 
