@@ -21,7 +21,7 @@ from ffvfx.atomic import atomic_path
 from ffvfx.encoders import family, quality_args
 from ffvfx.errors import FfvfxError
 from ffvfx.escape import media_path
-from ffvfx.graph import Graph, Input, Stream
+from ffvfx.graph import Filter, Graph, Input, Stream
 from ffvfx.probe import VideoInfo, probe
 from ffvfx.progress import ProgressBar
 from ffvfx.sources import Source
@@ -111,6 +111,9 @@ def _conform(stream: Stream, info: VideoInfo | None) -> Stream:
         # 4:4:4 first: pad on odd-sized yuv420p rounds down and loses the last column/row.
         stream = (stream.filter("format", "yuv444p").filter("pad", w=w + w % 2, h=h + h % 2)
                   .filter("fillborders", right=w % 2, bottom=h % 2, mode="smear"))
+    if isinstance(stream.node, Filter) and stream.node.name == "format" \
+            and stream.node.args == ["yuv420p"]:
+        return stream  # the effect already ends in yuv420p
     return stream.filter("format", "yuv420p", label="out")
 
 

@@ -20,6 +20,8 @@ HW_CHOICES = ("auto", "cpu", "cuda", "vaapi", "qsv")
 # 4:2:0 layouts every hardware decoder here outputs, and the format its frames download as.
 _DECODABLE = {"yuv420p": "nv12", "nv12": "nv12", "yuv420p10le": "p010le", "p010le": "p010le"}
 
+_TEN_BIT_CODECS = frozenset({"hevc", "vp9", "av1"})
+
 TIMING_FILTERS = frozenset({"settb", "setpts", "null", "trim", "fps", "setsar", "setdar"})
 """Filters that touch timestamps or metadata only: they take hardware frames as they are."""
 
@@ -132,6 +134,8 @@ def decode_problem(target: Target, info: VideoInfo | None, decoders: frozenset[s
         return f"odd size {info.width}x{info.height}"
     if info.pix_fmt not in _DECODABLE:
         return f"{info.pix_fmt} input (the GPU path takes 8- or 10-bit 4:2:0)"
+    if info.bit_depth > 8 and info.codec not in _TEN_BIT_CODECS:
+        return f"10-bit {info.codec or 'input'} has no hardware decoder (10-bit HEVC, VP9, AV1 have)"
     return target.decoder_problem(info, decoders)
 
 

@@ -1,5 +1,8 @@
 """NVIDIA: NVDEC decode to CUDA frames, ``hwdownload``/``hwupload_cuda``, NVENC encode.
 
+Frames go up as NV12, NVENC's own layout (an RGB graph output would otherwise be uploaded as
+4:4:4 and encoded in a profile few players take).
+
 ``-hwaccel cuda -hwaccel_output_format cuda`` keeps decoded frames in GPU memory; ``scale`` next to
 the decoder or the encoder becomes ``scale_cuda``. ``overlay_cuda`` is not used: it blends in YUV
 with the alpha taken at chroma resolution, while ffvfx composites in planar RGB (see
@@ -28,7 +31,7 @@ class Cuda(Target):
             + ["-hwaccel_output_format", "cuda"]
 
     def upload(self, device):
-        return [("hwupload_cuda", [], {"device": int(device)} if device else {})]
+        return [("format", ["nv12"], {}), ("hwupload_cuda", [], {"device": int(device)} if device else {})]
 
     def gpu_twin(self, name, opts):
         if name != "scale" or not set(opts) <= {"w", "h", "flags"} or not {"w", "h"} <= set(opts):

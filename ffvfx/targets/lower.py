@@ -65,11 +65,17 @@ def lower(output: Stream, main: Input, plan: Plan) -> Stream:
         if s == down_at:
             new = new.filter("hwdownload").filter("format", plan.sw_format, label="decoded")
         if s == up_at:
-            for name, args, opts in target.upload(plan.device):
+            chain = target.upload(plan.device)
+            if chain and chain[0][0] == "format" and s.node is not main and _is_format(new) \
+                    and len(uses.get(s, [])) <= (1 if tail else 0):
+                new.node.args = list(chain[0][1])  # format=yuv420p,format=nv12 is one format=nv12
+                chain = chain[1:]
+            for name, args, opts in chain:
                 new = new.filter(name, *args, **opts)
         mapped[s] = new
 
-    place(main.video, main.video)
+    for inp in graph.inputs:  # side inputs stay in system memory as they are
+        place(inp.video, inp.video)
     gpu = set(map(id, head + tail))
     for node in graph.filters:
         ins = [mapped[s] for s in node.inputs]
@@ -80,3 +86,7 @@ def lower(output: Stream, main: Input, plan: Plan) -> Stream:
         for old, new in zip(node.out, clone.out, strict=True):
             place(old, new)
     return mapped[output]
+
+
+def _is_format(s: Stream) -> bool:
+    return isinstance(s.node, Filter) and s.node.name == "format" and len(s.node.out) == 1

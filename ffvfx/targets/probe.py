@@ -153,7 +153,7 @@ def _static_problems(tools: Toolchain, target: Target, encoder: str | None) -> l
 def device_problem(tools: Toolchain, target: Target, device: str | None) -> str | None:
     """Why the device cannot be opened (None: it opens)."""
     if target.name in ("vaapi", "qsv") and device and device.startswith("/dev/") \
-            and not Path(device).exists():
+            and not os.path.exists(device):
         return f"{device} does not exist (no GPU render node)"
     args = (["-init_hw_device", f"cuda=gpu:{device or 0}"] if target.name == "cuda"
             else target.global_args(device))
