@@ -92,9 +92,12 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict) -> None:
               overwrite=common["overwrite"], quiet=common["quiet"], hw=common["hw"])
     if source is None or (form in ("line", "script") and not common["preview"]):
         plan = plan_for(job, tools, info, probe=False) if common["hw"] != "cpu" else None
-        if plan is not None and plan.on_device and not common["quiet"]:
-            _say_plan(plan)
         graph = printable_graph(make, plan)
+        if plan is not None and not common["quiet"]:
+            for note in plan.notes:
+                click.echo(f"ffvfx: {note}", err=True)
+            if plan.on_device:
+                _say_plan(plan)
         click.echo(graph.script() if form == "script" else graph.line(), nl=form != "script")
         return
     if common["preview"]:
@@ -642,6 +645,10 @@ def doctor_command() -> None:
     for enc in ("libx264", "libx265", "libvpx-vp9", "h264_nvenc", "hevc_nvenc", "h264_vaapi"):
         click.echo(f"encoder   {enc:<28} {'ok' if enc in tools.encoders else 'missing'}")
     click.echo(f"hwaccels  {' '.join(tools.hwaccels) or 'none'}")
+    from ffvfx.targets import probe as hw_probe
+    for name in hw_probe.AUTO_ORDER:
+        status = hw_probe.describe(tools, name)
+        click.echo(f"--hw      {name:<28} {status}")
 
 
 def run_cli(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,13 +95,9 @@ def printable_graph(effect: Effect, plan: Plan | None = None) -> Graph:
 
 
 def plan_for(job: Job, tools: Toolchain, info: VideoInfo | None, probe: bool = True) -> Plan:
-    """Where ``job`` runs (``job.hw``); notes about the choice go to stderr unless quiet."""
-    def say(msg: str) -> None:
-        if not job.quiet:
-            print(f"ffvfx: {msg}", file=sys.stderr)
+    """Where ``job`` runs (``job.hw``); the plan's notes are for stderr."""
     return hw_probe.plan(job.hw, tools, info=info, camera=bool(job.source and job.source.device),
-                         probe=probe, say=say,
-                         encoder_for=lambda target: job.encoding.resolved(job.output, target))
+                         probe=probe, encoder_for=lambda target: job.encoding.resolved(job.output, target))
 
 
 def _conform(stream: Stream, info: VideoInfo | None) -> Stream:
@@ -185,10 +181,18 @@ def print_command(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> 
     """``--print=cmd``: the full command, shell-quoted, for pasting into a terminal."""
     if info is None and not job.source.device:
         info = probe(job.source.path, tools)
-    argv, _ = command(job, tools, info, job.output, plan=plan_for(job, tools, info, probe=False))
+    plan = plan_for(job, tools, info, probe=False)
+    argv, _ = command(job, tools, info, job.output, plan=plan)
     if not job.overwrite:  # pasted by hand it must not silently replace a file
         argv.remove("-y")
+    _say(job, plan.notes)
     return shlex.join(argv)
+
+
+def _say(job: Job, notes: Sequence[str]) -> None:
+    if not job.quiet:
+        for note in notes:
+            print(f"ffvfx: {note}", file=sys.stderr)
 
 
 def _check_paths(job: Job) -> None:
@@ -227,9 +231,7 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
                 with os.fdopen(sfd, "w") as f:
                     f.write(graph.script())
                 argv, graph = command(job, tools, info, tmp, script, plan=plan)
-            if not job.quiet:
-                for note in input_notes(info):
-                    print(f"ffvfx: {note}", file=sys.stderr)
+            _say(job, [*plan.notes, *input_notes(info)])
             total = expected_frames(info, job.start, job.duration)
             frames = execute(argv, ProgressBar(out.name, total, enabled=not job.quiet))
             if frames == 0:
@@ -286,6 +288,7 @@ def _summary(lines: list[str]) -> str:
     """The most telling line of ffmpeg's error output."""
     useful = [ln.strip() for ln in lines if ln.strip()]
     for ln in useful:
-        if "No such filter" in ln or "Unknown encoder" in ln or "Invalid" in ln:
+        if any(k in ln for k in ("No such filter", "Unknown encoder", "Invalid", "Impossible to convert",
+                                 "OpenEncodeSessionEx", "No capable devices", "Failed to ")):
             return ln
     return useful[-1] if useful else "unknown error"

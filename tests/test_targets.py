@@ -355,9 +355,11 @@ def machine(monkeypatch, tmp_path):
 
 
 def _plan(tools, spec, info=None, encoder=None, say=None):
-    notes = [] if say is None else say
-    return hw_probe.plan(spec, tools, info=info, say=notes.append,
+    plan = hw_probe.plan(spec, tools, info=info,
                          encoder_for=lambda t: encoder or t.encoder_for("h264") or "libx264")
+    if say is not None:
+        say.extend(plan.notes)
+    return plan
 
 
 def test_auto_picks_cuda_when_it_decodes_and_encodes(tools, machine, workdir):

@@ -32,11 +32,11 @@ _TIMEOUT = 30  # seconds for one probe run (a driver that hangs must not hang ff
 
 
 def plan(spec: str, tools: Toolchain, *, info: VideoInfo | None,
-         encoder_for: Callable[[Target], str], camera: bool = False, probe: bool = True,
-         say: Callable[[str], None] = lambda msg: None) -> Plan:
+         encoder_for: Callable[[Target], str], camera: bool = False, probe: bool = True) -> Plan:
     """The plan for ``--hw spec``; ``encoder_for(target)`` is the encoder used there (the user's
     ``--encoder``, else the target's default for the container). ``probe=False`` (printing)
-    trusts the target without running anything.
+    trusts the target without running anything. What the choice means for this input is in the
+    plan's ``notes``, for the caller to say once the render is sure to go ahead.
 
     Raises FfvfxError (one line) when an explicitly named target cannot work here.
     """
@@ -46,31 +46,28 @@ def plan(spec: str, tools: Toolchain, *, info: VideoInfo | None,
         _encodes(CPU, encoder)
         return Plan(CPU, encoder=encoder)
     if name == "auto":
-        return _auto(tools, info, encoder_for, camera, say)
+        return _auto(tools, info, encoder_for, camera)
     target = registry()[name]
     device = device or target.default_device()
     encoder = encoder_for(target)
     encode = _encodes(target, encoder)
     decode_why = decode_problem(target, info, tools.decoders, camera)
-    if not probe:
-        say(f"--hw {name}: not probed on this machine (printing only)")
-        return _plan(target, device, info, decode_why is None, encode, encoder, ())
-    for problem in _static_problems(tools, target, encoder if encode else None):
-        raise FfvfxError(f"--hw {name}: {problem}")
-    problem = device_problem(tools, target, device)
-    if problem:
-        raise FfvfxError(f"--hw {name}: cannot open the {target.title} device: {problem}")
-    if encode and (problem := encoder_problem(tools, target, device, encoder)):
-        hint = "; pass --encoder libx264 to decode on the GPU and encode on the CPU" \
-            if decode_why is None else ""
-        raise FfvfxError(f"--hw {name}: {encoder} cannot encode here: {problem}{hint}")
-    if decode_why is None and info is not None:
-        decode_why = input_problem(tools, target, device, info)
-    notes = (f"decoding on the CPU: {decode_why}",) if decode_why and target.hwaccel else ()
-    chosen = _plan(target, device, info, decode_why is None, encode, encoder, notes)
-    for note in notes:
-        say(f"--hw {name}: {note}")
-    return chosen
+    notes = [] if probe else [f"--hw {name}: not probed on this machine (printing only)"]
+    if probe:
+        for problem in _static_problems(tools, target, encoder if encode else None):
+            raise FfvfxError(f"--hw {name}: {problem}")
+        problem = device_problem(tools, target, device)
+        if problem:
+            raise FfvfxError(f"--hw {name}: cannot open the {target.title} device: {problem}")
+        if encode and (problem := encoder_problem(tools, target, device, encoder)):
+            hint = "; pass --encoder libx264 to decode on the GPU and encode on the CPU" \
+                if decode_why is None else ""
+            raise FfvfxError(f"--hw {name}: {encoder} cannot encode here: {problem}{hint}")
+        if decode_why is None and info is not None:
+            decode_why = input_problem(tools, target, device, info)
+    if decode_why:
+        notes.append(f"--hw {name}: decoding on the CPU: {decode_why}")
+    return _plan(target, device, info, decode_why is None, encode, encoder, notes)
 
 
 def _plan(target, device, info, decode, encode, encoder, notes) -> Plan:
@@ -90,7 +87,7 @@ def _encodes(target: Target, encoder: str) -> bool:
     return False
 
 
-def _auto(tools, info, encoder_for, camera, say) -> Plan:
+def _auto(tools, info, encoder_for, camera) -> Plan:
     """The best usable target (see :func:`plan`)."""
     ranked, why_not = [], []
     for name in AUTO_ORDER:
@@ -119,21 +116,34 @@ def _auto(tools, info, encoder_for, camera, say) -> Plan:
             continue
         if not encode:
             encoder = encoder_for(CPU)
-        ranked.append(((decode and encode, encode), name,
-                       _plan(target, device, info, decode, encode, encoder, ()), enc_problem))
+        parts = [f"{target.hwaccel} decode" if decode else "CPU decode", f"{encoder} encode"]
+        if enc_problem:
+            parts.append(f"{target.encoder_for('h264')} unusable: {enc_problem}")
+        note = f"--hw auto: {name} ({', '.join(parts)})"
+        ranked.append(((decode and encode, encode),
+                       _plan(target, device, info, decode, encode, encoder, [note])))
     if not ranked:
         cpu_encoder = encoder_for(CPU)
         _encodes(CPU, cpu_encoder)
-        say("--hw auto: cpu" + (f" ({'; '.join(why_not)})" if why_not else ""))
-        return Plan(CPU, encoder=cpu_encoder)
-    ranked.sort(key=lambda r: r[0], reverse=True)
-    _, name, chosen, enc_problem = ranked[0]
-    parts = [f"{chosen.target.hwaccel} decode" if chosen.decode else "CPU decode",
-             f"{chosen.encoder} encode"]
-    if enc_problem:
-        parts.append(f"{chosen.target.encoder_for('h264')} unusable: {enc_problem}")
-    say(f"--hw auto: {name} ({', '.join(parts)})")
-    return chosen
+        note = "--hw auto: cpu" + (f" ({'; '.join(why_not)})" if why_not else "")
+        return Plan(CPU, encoder=cpu_encoder, notes=(note,))
+    ranked.sort(key=lambda r: r[0], reverse=True)  # stable: AUTO_ORDER breaks ties
+    return ranked[0][1]
+
+
+def describe(tools: Toolchain, name: str) -> str:
+    """One line for ``ffvfx doctor``: whether target ``name`` opens and encodes here."""
+    target = registry()[name]
+    device = target.default_device()
+    encoder = target.encoder_for("h264")
+    problems = _static_problems(tools, target, encoder)
+    problem = problems[0] if problems else device_problem(tools, target, device)
+    if problem:
+        return problem
+    problem = encoder_problem(tools, target, device, encoder)
+    where = f" on {device}" if device else ""
+    return f"ok{where} (decode and {encoder})" if problem is None else \
+        f"device opens{where}; {encoder} does not: {problem}"
 
 
 # -- the checks ------------------------------------------------------------------------------
