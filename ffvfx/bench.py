@@ -1,4 +1,5 @@
-"""Benchmarks: ``python -m ffvfx.bench motion|trails`` (or ``bin/bench ...``) print markdown tables.
+"""Benchmarks: ``python -m ffvfx.bench motion|trails|loop|matte|hw`` (or ``bin/bench ...``) print
+markdown tables (``hw``, the GPU comparison, is :mod:`ffvfx.bench_hw`).
 
 Rows, each run as its own process on the same 1080p clip (the demo scene, rendered once and cached
 under ``$FFVFX_CACHE/bench`` or ``~/.cache/ffvfx/bench``; ``--input`` uses a file instead):
@@ -68,6 +69,7 @@ class Run:
     wall: float
     peak_mb: float
     stdout: str
+    stderr: str = ""
 
 
 def _children() -> dict[int, list[int]]:
@@ -131,7 +133,8 @@ def measure(argv: list[str], interval: float = 0.1) -> Run:
             tail = err.read().decode(errors="replace").strip()[-1500:]
             raise RuntimeError(f"exit {proc.returncode}: {' '.join(argv)}\n{tail}")
         peak_kb = max(usage.ru_maxrss, tree_kb[0])
-        return Run(wall, peak_kb / 1024, out.read().decode(errors="replace"))
+        return Run(wall, peak_kb / 1024, out.read().decode(errors="replace"),
+                   err.read().decode(errors="replace"))
 
 
 # -- the rows ------------------------------------------------------------------------------------------
@@ -372,7 +375,7 @@ def bench_motion(args: argparse.Namespace) -> int:
                 "rows": [{"key": row.key, "name": row.name, "argv": row.argv, "frames": row.done_frames,
                           "fps": row.fps, "wall_s": row.wall, "peak_rss_mb": row.peak_mb,
                           "ratio": verdicts[row.key][0], "target": verdicts[row.key][1],
-                          "passed": verdicts[row.key][2], "runs": [asdict(x) | {"stdout": None}
+                          "passed": verdicts[row.key][2], "runs": [asdict(x) | {"stdout": None, "stderr": None}
                                                                    for x in row.runs]}
                          for row in rows]}
         Path(args.json).write_text(json.dumps(data, indent=1) + "\n")
@@ -577,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     mt.add_argument("--size", default="960x540", help="demo clip size (default 960x540)")
     mt.add_argument("--seconds", type=float, default=10.0, help="clip length (default 10)")
     mt.add_argument("--long", type=float, default=120.0, help="long clip length (default 120)")
+    from ffvfx.bench_hw import add_parser, bench_hw
+    add_parser(sub)
     cv = sub.add_parser("cvloop", help="internal: the OpenCV/numpy loop; prints 'frames N'")
     cv.add_argument("input")
     cv.add_argument("--frames", type=int, default=150)
@@ -591,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
         return bench_loop(args)
     if args.command == "matte":
         return bench_matte(args)
+    if args.command == "hw":
+        return bench_hw(args)
     return bench_trails(args) if args.command == "trails" else bench_motion(args)
 
 
