@@ -66,7 +66,7 @@ def lower(output: Stream, main: Input, plan: Plan) -> Stream:
             new = new.filter("hwdownload").filter("format", plan.sw_format, label="decoded")
         if s == up_at:
             chain = target.upload(plan.device)
-            if chain and chain[0][0] == "format" and s.node is not main and _is_format(new) \
+            if chain and chain[0][0] == "format" and s != down_at and _is_format(new) \
                     and len(uses.get(s, [])) <= (1 if tail else 0):
                 new.node.args = list(chain[0][1])  # format=yuv420p,format=nv12 is one format=nv12
                 chain = chain[1:]
