@@ -37,7 +37,6 @@ from ffvfx.matting.stream import ALPHA_CODECS, refine_line
 from ffvfx.probe import VideoInfo, probe
 from ffvfx.render import Effect, Encoding, Job, plan_for, print_command, printable_graph, run
 from ffvfx.sources import resolve
-from ffvfx.targets import Plan
 
 PRINT_FORMS = ("line", "script", "cmd")
 
@@ -97,7 +96,7 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict) -> None:
             for note in plan.notes:
                 click.echo(f"ffvfx: {note}", err=True)
             if plan.on_device:
-                _say_plan(plan)
+                click.echo(f"ffvfx: graph for --hw {plan.target.name}: {plan.usage()}", err=True)
         click.echo(graph.script() if form == "script" else graph.line(), nl=form != "script")
         return
     if common["preview"]:
@@ -114,20 +113,6 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict) -> None:
     run(job, tools, info)
     if not common["quiet"]:
         click.echo(f"wrote {output}", err=True)
-
-
-def _say_plan(plan: Plan) -> None:
-    """How to feed a printed device graph: its input and output are device frames."""
-    target = plan.target
-    parts = []
-    if plan.decode:
-        parts.append("decode with " + " ".join(target.input_args(plan.device, None)))
-    if plan.encode:
-        parts.append(f"encode with -c:v {plan.encoder}")
-    extra = target.global_args(plan.device)
-    if extra:
-        parts.append("and " + " ".join(extra) + " before the inputs")
-    click.echo(f"ffvfx: graph for --hw {target.name}: {', '.join(parts)}", err=True)
 
 
 def _common(kwargs: dict) -> dict:

@@ -115,6 +115,17 @@ class Plan:
     def input_args(self, codec: str | None) -> list[str]:
         return self.target.input_args(self.device, codec) if self.decode else []
 
+    def usage(self) -> str:
+        """How to run a printed device graph: what decodes into it, what encodes out of it."""
+        parts = []
+        if self.decode:
+            parts.append("decode with " + " ".join(self.target.input_args(self.device, None)))
+        if self.encode:
+            parts.append(f"encode with -c:v {self.encoder}")
+        if self.global_args():
+            parts.append("and " + " ".join(self.global_args()) + " before the inputs")
+        return ", ".join(parts)
+
 
 def decode_problem(target: Target, info: VideoInfo | None, decoders: frozenset[str],
                    device_source: bool = False) -> str | None:
