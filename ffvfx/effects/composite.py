@@ -157,6 +157,14 @@ def composite(picture: Stream, alpha: Stream, bg: Background, *, size: tuple[int
     ``size`` (w, h) and ``fps`` are the input's; ``feather``: Gaussian sigma (px) softening the
     alpha's edge; ``shift``: background offset (px, x right, y down).
     """
+    behind = fit_background(bg.stream(size, fps), size, fit, pad_color)
+    behind = shift_background(behind, size, shift).named("bg")
+    return over(picture, alpha, behind, feather=feather)
+
+
+def over(picture: Stream, alpha: Stream, behind: Stream, *, feather: float = 0.0) -> Stream:
+    """``picture`` where ``alpha`` is white over ``behind`` (a stream of the same size on the
+    regular time grid, as planar RGB), frame for frame; the output ends with ``picture``."""
     if not 0 <= feather <= 100:
         raise FfvfxError(f"--feather takes 0..100 px, got {feather:g}")
     matte = timeline.regular(alpha).filter("format", "gray")
@@ -165,8 +173,6 @@ def composite(picture: Stream, alpha: Stream, bg: Background, *, size: tuple[int
     matte = matte.named("alpha")
     fg = timeline.regular(picture).filter("format", "gbrap", label="fgrgb")
     fg = filter([fg, matte], "alphamerge", label="fg")
-    behind = fit_background(bg.stream(size, fps), size, fit, pad_color)
-    behind = shift_background(behind, size, shift).named("bg")
     return filter([behind, fg], "overlay", format="gbrp", shortest=1, label="composite")
 
 
