@@ -131,16 +131,8 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
 def check_weights(model_id: str, model: str, revision: str | None = None) -> None:
     """Fail in seconds, not minutes, when ``model_id`` is neither a folder, cached, nor reachable."""
-    if os.path.isdir(model_id):
-        return
-    try:
-        from huggingface_hub import try_to_load_from_cache
-        cached = try_to_load_from_cache(model_id, "config.json", revision=revision)
-    except Exception:  # noqa: BLE001 - a malformed id is reported by the line below
-        cached = None
-    if isinstance(cached, str):
-        return
-    if hub_reachable():
+    from ffvfx.ai import is_cached
+    if is_cached(model_id, ("config.json",), revision) or hub_reachable():
         return
     raise FfvfxError(
         f"--model {model}: {model_id} is not in the Hugging Face cache and the hub cannot be reached "
