@@ -591,6 +591,146 @@ def matte_command(**kw) -> None:
         click.echo(str(path))
 
 
+def ai_options(func: Callable) -> Callable:
+    """The options ``generate`` and ``studio`` share: prompt, diffusion settings, models."""
+    options = [
+        click.option("--prompt", default="", help="What the new background should be."),
+        click.option("--negative-prompt", "negative", default="", help="What it should not show."),
+        click.option("--seed", type=int, default=0, show_default=True),
+        click.option("--steps", type=int, default=30, show_default=True, help="Diffusion steps."),
+        click.option("--strength", type=float, default=0.95, show_default=True,
+                     help="How far from the frame the drawing may go (0..1)."),
+        click.option("--guidance", type=float, default=7.5, show_default=True, help="Prompt guidance."),
+        click.option("--resolution", type=int, help="Long side of the generation, px (snapped to "
+                     "multiples of 8; default 768 for sd15, 1024 for sdxl)."),
+        click.option("--frame", type=int, default=0, show_default=True,
+                     help="The reference frame (0-based)."),
+        click.option("--sd-model", type=click.Choice(("sd15", "sdxl")), default="sd15", show_default=True),
+        click.option("--model", "model_id", help="Inpainting model id or folder (default: "
+                     "stable-diffusion-v1-5/stable-diffusion-inpainting for sd15)."),
+        click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _studio_options(kw: dict, start=None, duration=None):
+    from ffvfx.studio import Options
+    return Options(prompt=kw.pop("prompt"), negative=kw.pop("negative"), seed=kw.pop("seed"),
+                   steps=kw.pop("steps"), strength=kw.pop("strength"), guidance=kw.pop("guidance"),
+                   resolution=kw.pop("resolution"), frame=kw.pop("frame"), sd_model=kw.pop("sd_model"),
+                   model=kw.pop("model_id"), device=kw.pop("device"), controlnet=kw.pop("controlnet", None),
+                   depth_model=kw.pop("depth_model", None), bg_margin=kw.pop("bg_margin", 0),
+                   depth_scale=kw.pop("depth_scale", 0.3), layers=kw.pop("layers", 3),
+                   exposure_smooth=kw.pop("exposure_smooth", 15),
+                   light_prompt=not kw.pop("no_light_prompt", False), feather=kw.pop("feather", 0.0),
+                   blobs=kw.pop("blobs", 0.4), start=start, duration=duration)
+
+
+@main.command("generate")
+@click.argument("input")
+@click.argument("alpha")
+@click.argument("output")
+@ai_options
+@click.option("-y", "--overwrite", is_flag=True, help="Replace an existing OUT.png.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
+def generate_command(**kw) -> None:
+    """A new background for one frame of INPUT: the subject (white in ALPHA) kept, the rest drawn by
+    Stable Diffusion inpainting from --prompt; written as OUTPUT (.png).
+    """
+    from ffvfx import studio
+    tools = toolchain.find()
+    opts = _studio_options(kw)
+    studio.check(opts)
+    out = Path(kw["output"])
+    if out.suffix.lower() != ".png":
+        raise FfvfxError(f"{out}: the result is a PNG image; give an output ending in .png")
+    _check_output(out, [kw["input"], kw["alpha"]], kw["overwrite"])
+    src = resolve(kw["input"])
+    if src.device:
+        raise FfvfxError("ffvfx generate reads a file; record the camera first")
+    info = probe(src.path, tools)
+    studio.check(opts, info)
+    check_alpha(kw["alpha"], info, tools)
+    studio.generate(src.path, kw["alpha"], str(out), tools, info, opts, say=_notes(kw["quiet"]),
+                    quiet=kw["quiet"])
+    click.echo(str(out))
+
+
+def _check_output(out: Path, inputs: list[str], overwrite: bool) -> None:
+    """The output-path rules of every command: not an input, not a folder, -y to replace."""
+    for given in inputs:
+        if given and Path(given).exists() and out.resolve() == Path(given).resolve():
+            raise FfvfxError(f"{out}: output is an input; choose another output name")
+    if out.is_dir():
+        raise FfvfxError(f"{out}: is a directory; give an output file name")
+    if out.exists() and not overwrite:
+        raise FfvfxError(f"{out}: exists; pass -y/--overwrite to replace it")
+    if not out.resolve().parent.exists():
+        raise FfvfxError(f"{out.parent}: output directory does not exist")
+
+
+@main.command("studio")
+@render_options
+@click.argument("alpha_path", required=False, metavar="ALPHA")
+@ai_options
+@click.option("--controlnet", help="Depth ControlNet id or folder (default: "
+              "lllyasviel/control_v11f1p_sd15_depth for sd15).")
+@click.option("--depth-model", help="Depth model id or folder (default: "
+              "depth-anything/Depth-Anything-V2-Small-hf).")
+@click.option("--bg-margin", type=int, default=0, show_default=True,
+              help="Extra canvas round the frame, px (0: from the camera path's extent).")
+@click.option("--depth-scale", type=float, default=0.3, show_default=True,
+              help="Parallax: a layer moves by camera path x its nearness (0..1) x this.")
+@click.option("--layers", type=int, default=3, show_default=True, help="Depth layers (1..8).")
+@click.option("--exposure-smooth", type=int, default=15, show_default=True,
+              help="Frames the exposure curve is averaged over.")
+@click.option("--no-light-prompt", is_flag=True, help="Do not add the light direction to the prompt.")
+@click.option("--feather", type=float, default=0.0, show_default=True, help="Soften the alpha's edge (px).")
+@click.option("--blobs", type=float, default=0.4, show_default=True,
+              help="Drop alpha regions smaller than this fraction of the main subject (0: keep all).")
+def studio_command(**kw) -> None:
+    """Replace the background of INPUT (subject: white in ALPHA) with a generated scene that moves
+    with the camera in depth layers and follows the shot's exposure; one ffmpeg graph renders it.
+
+    Generated assets are cached (a changed --depth-scale, --layers or encoder re-renders in seconds);
+    a studio/ folder beside OUTPUT keeps depth.png, background.png, the layers, graph.txt and
+    studio.json. Usage: ffvfx studio IN ALPHA OUT --prompt TEXT.
+    """
+    from ffvfx import studio
+    from ffvfx.graph import Graph
+    common = _common(kw)
+    alpha = kw.pop("alpha_path")
+    opts = _studio_options(kw, common["start"], common["duration"])
+    studio.check(opts)
+
+    def make(info: VideoInfo | None) -> Effect:
+        if info is None or not alpha:
+            raise FfvfxError("studio needs an input file and its alpha: ffvfx studio IN ALPHA OUT "
+                             "--prompt TEXT")
+        tools = toolchain.find()
+        studio.check(opts, info)
+        check_alpha(alpha, info, tools)
+        output = common["output"]
+        if output:
+            _check_output(Path(output), [common["input"], alpha], common["overwrite"])
+            studio.check_folder(output, common["overwrite"])
+        assets = studio.prepare(info.path, alpha, tools, info, opts, say=_notes(common["quiet"]),
+                                quiet=common["quiet"])
+        apply = studio.effect(assets, info, opts)
+        main_input = Input(info.path)
+        script = Graph(apply(main_input.video), [main_input], labelled=True).script()
+        if output and not common["print_form"] and not common["preview"]:
+            studio.write_folder(output, assets, script)
+        return apply
+
+    deliver(make, common)
+
+
+_second_argument(studio_command, "alpha_path")
+
+
 @main.command("demo")
 @click.argument("output")
 @click.option("--seconds", type=float, default=4.0, show_default=True)
