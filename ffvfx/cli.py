@@ -699,7 +699,6 @@ def studio_command(**kw) -> None:
     studio.json. Usage: ffvfx studio IN ALPHA OUT --prompt TEXT.
     """
     from ffvfx import studio
-    from ffvfx.graph import Graph
     common = _common(kw)
     alpha = kw.pop("alpha_path")
     opts = _studio_options(kw, common["start"], common["duration"])
@@ -719,10 +718,9 @@ def studio_command(**kw) -> None:
         assets = studio.prepare(info.path, alpha, tools, info, opts, say=_notes(common["quiet"]),
                                 quiet=common["quiet"])
         apply = studio.effect(assets, info, opts)
-        main_input = Input(info.path)
-        script = Graph(apply(main_input.video), [main_input], labelled=True).script()
         if output and not common["print_form"] and not common["preview"]:
-            studio.write_folder(output, assets, script)
+            # self-contained: the assets are movie= sources (ffmpeg -i IN -/filter_complex graph.txt)
+            studio.write_folder(output, assets, printable_graph(apply).script())
         return apply
 
     deliver(make, common)

@@ -75,10 +75,10 @@ def run(pipe, image: np.ndarray, mask: np.ndarray, settings: Settings, *,
     marks = [time.perf_counter()]
     total = max(1, int(settings.steps * settings.strength))
 
-    def step_end(_pipe, i, _t, kwargs):
+    def step_end(pipe_, i, _t, kwargs):
         marks.append(time.perf_counter())
         if on_step:
-            on_step(i + 1, total)
+            on_step(i + 1, getattr(pipe_, "num_timesteps", None) or total)
         return kwargs
 
     args = dict(prompt=settings.prompt, negative_prompt=settings.negative or None,

@@ -6,8 +6,8 @@ alpha). Per frame n, layer k is cropped at ``(margin + ox(n) * s_k, margin + oy(
 ``s_k = depth_scale * depth_k`` (``depth_k`` in 0..1, 1 nearest): with the camera convention of
 :mod:`ffvfx.analysis.camera` (``offsets[n]`` is how far the camera moved since frame 0), near layers
 slide further than far ones. The layers are stacked far to near; the exposure gain per frame then
-scales the result (``eq`` with per-frame expressions: contrast g, brightness (g-1)/2, saturation g,
-which is ``g * value`` on luma and chroma alike). Per-frame values are expressions of ``n``
+scales the result (``eq`` with per-frame expressions in limited-range yuv444p: contrast g, brightness
+(g-1)(0.5-16/255), saturation g, which is ``g * value`` on the RGB channels). Per-frame values are expressions of ``n``
 (balanced ``if(lt(n,K),...)`` trees), not ``sendcmd``, so they land on the exact frame.
 """
 
@@ -73,8 +73,12 @@ def parallax(layers: Sequence[Layer], offsets: Sequence[tuple[float, float]], *,
     assert stack is not None
     if gains is not None and any(abs(g - 1) > 1e-4 for g in gains):
         g = per_frame(list(gains))
+        # Limited-range luma: Y' = 16 + g (Y - 16) is contrast g about 0.5 plus (g - 1)(0.5 - 16/255).
+        # gamma 1.0001 sends eq to its float LUT: with gamma 1 it takes a fixed-point path whose
+        # brightness moves in 1 % steps (up to 5 % off here).
         stack = (stack.filter("format", "yuv444p")
-                 .filter("eq", contrast=g, brightness=f"({g}-1)/2", saturation=g, eval="frame")
+                 .filter("eq", contrast=g, brightness=f"({g}-1)*{0.5 - 16 / 255:.6f}", saturation=g,
+                         gamma=1.0001, eval="frame")
                  .filter("format", "gbrp", label="exposed"))
     return stack.filter("trim", end_frame=len(offsets), label="background")
 
