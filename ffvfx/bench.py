@@ -1,5 +1,6 @@
-"""Benchmarks: ``python -m ffvfx.bench motion|trails|loop|matte|hw`` (or ``bin/bench ...``) print
-markdown tables (``hw``, the GPU comparison, is :mod:`ffvfx.bench_hw`).
+"""Benchmarks: ``python -m ffvfx.bench motion|trails|loop|matte|hw|studio`` (or ``bin/bench ...``)
+print markdown tables (``hw``, the GPU comparison, is :mod:`ffvfx.bench_hw`; ``studio`` is
+:mod:`ffvfx.bench_studio`).
 
 Rows, each run as its own process on the same 1080p clip (the demo scene, rendered once and cached
 under ``$FFVFX_CACHE/bench`` or ``~/.cache/ffvfx/bench``; ``--input`` uses a file instead):
@@ -580,8 +581,9 @@ def main(argv: list[str] | None = None) -> int:
     mt.add_argument("--size", default="960x540", help="demo clip size (default 960x540)")
     mt.add_argument("--seconds", type=float, default=10.0, help="clip length (default 10)")
     mt.add_argument("--long", type=float, default=120.0, help="long clip length (default 120)")
-    from ffvfx.bench_hw import add_parser, bench_hw
-    add_parser(sub)
+    from ffvfx import bench_hw, bench_studio
+    bench_hw.add_parser(sub)
+    bench_studio.add_parser(sub)
     cv = sub.add_parser("cvloop", help="internal: the OpenCV/numpy loop; prints 'frames N'")
     cv.add_argument("input")
     cv.add_argument("--frames", type=int, default=150)
@@ -597,7 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "matte":
         return bench_matte(args)
     if args.command == "hw":
-        return bench_hw(args)
+        return bench_hw.bench_hw(args)
+    if args.command == "studio":
+        return bench_studio.bench_studio(args)
     return bench_trails(args) if args.command == "trails" else bench_motion(args)
 
 

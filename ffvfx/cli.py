@@ -703,6 +703,8 @@ def studio_command(**kw) -> None:
     alpha = kw.pop("alpha_path")
     opts = _studio_options(kw, common["start"], common["duration"])
     studio.check(opts)
+    if common["input"] and not (common["output"] or common["print_form"] or common["preview"]):
+        raise FfvfxError("give an output file (or --print / --preview)")  # before any generation
 
     def make(info: VideoInfo | None) -> Effect:
         if info is None or not alpha:
