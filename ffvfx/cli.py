@@ -426,15 +426,7 @@ def plate_command(**kw) -> None:
     out = Path(output)
     if out.suffix.lower() != ".png":
         raise FfvfxError(f"{output}: the plate is a PNG image; give an output ending in .png")
-    for given in (src.path, alpha):
-        if given and given != "auto" and Path(given).exists() and out.resolve() == Path(given).resolve():
-            raise FfvfxError(f"{output}: output is an input; choose another output name")
-    if out.is_dir():
-        raise FfvfxError(f"{output}: is a directory; give an output file name")
-    if out.exists() and not kw["overwrite"]:
-        raise FfvfxError(f"{output}: exists; pass -y/--overwrite to replace it")
-    if not out.resolve().parent.exists():
-        raise FfvfxError(f"{out.parent}: output directory does not exist")
+    _check_output(out, [src.path, None if alpha == "auto" else alpha], kw["overwrite"])
     info = probe(src.path, tools)
     say = _notes(kw["quiet"])
     span = dict(start=kw["start"], duration=kw["duration"])
