@@ -706,13 +706,14 @@ def studio_command(**kw) -> None:
         studio.check(opts, info)
         check_alpha(alpha, info, tools)
         output = common["output"]
-        if output:
+        renders = output and not common["print_form"] and not common["preview"]
+        if renders:
             _check_output(Path(output), [common["input"], alpha], common["overwrite"])
             studio.check_folder(output, common["overwrite"])
         assets = studio.prepare(info.path, alpha, tools, info, opts, say=_notes(common["quiet"]),
                                 quiet=common["quiet"])
         apply = studio.effect(assets, info, opts)
-        if output and not common["print_form"] and not common["preview"]:
+        if renders:
             # self-contained: the assets are movie= sources (ffmpeg -i IN -/filter_complex graph.txt)
             studio.write_folder(output, assets, printable_graph(apply).script())
         return apply

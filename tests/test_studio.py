@@ -283,3 +283,13 @@ def test_bad_input_is_one_line_and_writes_nothing(ffvfx_cmd, shot, wrong_alphas,
     assert len(lines) == 1 and message in lines[0], res.stderr
     assert "Traceback" not in res.stderr
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cache") == []
+
+
+def test_print_cmd_shows_the_assets_as_inputs_even_for_a_gpu(studio_run, ffvfx_cmd, shot, models):
+    d, cache, _ = studio_run
+    res = ffvfx_cmd("studio", shot / "in.mp4", shot / "in.alpha.mkv", d / "out.mp4", "--prompt",
+                    "a wooden hall", *_model_args(models), "--seed", "7", "--hw", "cuda", "--print=cmd",
+                    env={"FFVFX_CACHE": str(cache)})
+    assert res.returncode == 0, res.stderr  # an existing output does not stop a printed command
+    assert "-hwaccel cuda" in res.stdout and res.stdout.count("layer-") == 3
+    assert "generated background from the cache" in res.stderr
