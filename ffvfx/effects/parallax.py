@@ -6,8 +6,7 @@ alpha). Per frame n, layer k is cropped at ``(margin + ox(n) * s_k, margin + oy(
 ``s_k = depth_scale * depth_k`` (``depth_k`` in 0..1, 1 nearest): with the camera convention of
 :mod:`ffvfx.analysis.camera` (``offsets[n]`` is how far the camera moved since frame 0), near layers
 slide further than far ones. The layers are stacked far to near; the exposure gain per frame then
-scales the result (``eq`` with per-frame expressions in limited-range yuv444p: contrast g, brightness
-(g-1)(0.5-16/255), saturation g, which is ``g * value`` on the RGB channels). Per-frame values are expressions of ``n``
+scales the result (:mod:`ffvfx.effects.exposure`). Per-frame values are expressions of ``n``
 (balanced ``if(lt(n,K),...)`` trees), not ``sendcmd``, so they land on the exact frame.
 """
 
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ffvfx.effects import timeline
+from ffvfx.effects.exposure import expose
 from ffvfx.effects.register import per_frame
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Input, Stream, filter
@@ -71,15 +71,8 @@ def parallax(layers: Sequence[Layer], offsets: Sequence[tuple[float, float]], *,
         stack = moving if stack is None else filter([stack, moving], "overlay", format="gbrp",
                                                     label="layered")
     assert stack is not None
-    if gains is not None and any(abs(g - 1) > 1e-4 for g in gains):
-        g = per_frame(list(gains))
-        # Limited-range luma: Y' = 16 + g (Y - 16) is contrast g about 0.5 plus (g - 1)(0.5 - 16/255).
-        # gamma 1.0001 sends eq to its float LUT: with gamma 1 it takes a fixed-point path whose
-        # brightness moves in 1 % steps (up to 5 % off here).
-        stack = (stack.filter("format", "yuv444p")
-                 .filter("eq", contrast=g, brightness=f"({g}-1)*{0.5 - 16 / 255:.6f}", saturation=g,
-                         gamma=1.0001, eval="frame")
-                 .filter("format", "gbrp", label="exposed"))
+    if gains is not None:
+        stack = expose(stack, gains)
     return stack.filter("trim", end_frame=len(offsets), label="background")
 
 
