@@ -724,6 +724,105 @@ def studio_command(**kw) -> None:
 _second_argument(studio_command, "alpha_path")
 
 
+@main.command("inpaint")
+@render_options
+@click.argument("mask_path", required=False, metavar="MASK")
+@click.option("--prompt", default="", help="What the masked region should become.")
+@click.option("--negative-prompt", "negative", default="", help="What it should not show.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--steps", type=int, default=30, show_default=True)
+@click.option("--denoise", type=float, default=0.3, show_default=True,
+              help="Inpainting strength: how far from the original the region may go (0..1).")
+@click.option("--guidance", type=float, default=7.5, show_default=True)
+@click.option("--resolution", type=int, default=512, show_default=True,
+              help="Long side of the crop the model paints, px (multiples of 8).")
+@click.option("--model", "model_id", help="Inpainting model id or folder (default: "
+              "stable-diffusion-v1-5/stable-diffusion-inpainting).")
+@click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda.")
+@click.option("--candidates", type=int, default=2, show_default=True, help="Pictures per keyframe.")
+@click.option("--grow", type=int, default=8, show_default=True, help="Grow the mask (px).")
+@click.option("--feather", type=float, default=4.0, show_default=True, help="Soften its edge (px).")
+@click.option("--sensitivity", type=float, default=1.0, show_default=True,
+              help="Keyframe sensitivity: higher, more keyframes.")
+@click.option("--max-group", type=int, default=48, show_default=True, help="Most frames per keyframe.")
+@click.option("--keyframes", "keyframe_list", help="Keyframes to use, e.g. 0,24,60 (no detection).")
+@click.option("--propagate", type=click.Choice(("hold", "flow")), default="flow", show_default=True,
+              help="Carry a keyframe's paint as it is, or along the optical flow.")
+@click.option("--blend", type=int, default=4, show_default=True, help="Crossfade frames at group starts.")
+@click.option("--overlay-original", type=float, default=0.0, show_default=True,
+              help="Mix the original back in at this weight (0..1), for realism.")
+@click.option("--drop-bad", is_flag=True, help="Rebuild groups that jump by interpolation (minterpolate).")
+@click.option("--picks", "picks_path", help="picks.json (keyframe: candidate): re-render, no model.")
+@click.option("--redo", help="Paint these keyframes again with new seeds, e.g. 24,60.")
+def inpaint_command(**kw) -> None:
+    """Change the region of INPUT where MASK is white (a mask video, or `auto`: the person) from
+    --prompt, painting keyframes only and carrying each through its group.
+
+    A work folder OUT-stem_inpaint/ beside OUTPUT keeps keyframes.json, the candidates, picks.json,
+    review.html, contact.png, compare.mp4 and inpaint.json. Usage: ffvfx inpaint IN MASK OUT --prompt TEXT.
+    """
+    from ffvfx import video_inpaint
+    from ffvfx.effects.compare import compare
+    from ffvfx.render import Encoding as Enc
+    common = _common(kw)
+    mask = kw.pop("mask_path")
+    try:
+        redo = [int(x) for x in (kw["redo"] or "").split(",") if x.strip()]
+    except ValueError:
+        raise FfvfxError(f"--redo takes keyframe numbers like 24,60 (got {kw['redo']!r})") from None
+    opts = video_inpaint.Options(
+        prompt=kw["prompt"], negative=kw["negative"], seed=kw["seed"], steps=kw["steps"],
+        denoise=kw["denoise"], guidance=kw["guidance"], resolution=kw["resolution"], model=kw["model_id"],
+        device=kw["device"], candidates=kw["candidates"], grow=kw["grow"], feather=kw["feather"],
+        sensitivity=kw["sensitivity"], max_group=kw["max_group"], keyframes=kw["keyframe_list"],
+        propagate=kw["propagate"], blend=kw["blend"], overlay_original=kw["overlay_original"],
+        drop_bad=kw["drop_bad"], picks=kw["picks_path"], redo=redo, start=common["start"],
+        duration=common["duration"])
+    video_inpaint.check(opts)
+    if not common["input"] or not mask:
+        raise FfvfxError("give the input, the mask and the output: ffvfx inpaint IN MASK|auto OUT --prompt TEXT")
+    output = common["output"]
+    if not output:
+        raise FfvfxError("give an output file: ffvfx inpaint IN MASK|auto OUT --prompt TEXT")
+    tools = toolchain.find()
+    src = resolve(common["input"])
+    if src.device:
+        raise FfvfxError("ffvfx inpaint reads a file; record the camera first")
+    info = probe(src.path, tools)
+    if not (common["print_form"] or common["preview"]):
+        _check_output(Path(output), [src.path, mask], common["overwrite"])
+    say = _notes(common["quiet"])
+    if mask == "auto":
+        from ffvfx.matting.model import build
+        from ffvfx.matting.stream import write_matte
+        work = video_inpaint.work_folder(output)
+        work.mkdir(exist_ok=True)
+        mask = str(work / "mask.mkv")
+        say(f"computing the mask with {DEFAULT_MODEL}")
+        write_matte(src.path, tools, build(DEFAULT_MODEL, ModelOptions(), info), mask,
+                    quiet=common["quiet"], info=info, start=common["start"], duration=common["duration"])
+        check_alpha(mask, info, tools, what="mask", exact_length=False)
+    else:
+        check_alpha(mask, info, tools, what="mask")
+
+    def render(effect: Effect) -> None:
+        deliver(lambda _info: effect, common)
+
+    video_inpaint.run(src.path, mask, output, tools, info, opts, say=say, quiet=common["quiet"],
+                      render=render)
+    if not (common["print_form"] or common["preview"]):
+        work = video_inpaint.work_folder(output)
+        result = Input(output, label="result")
+        run(Job(src, str(work / "compare.mp4"),
+                lambda s: compare(s, [("result", result.video)], size=(info.width, info.height),
+                                  labels="drawtext" in tools.filters),
+                Enc(), start=common["start"], duration=common["duration"], audio=False,
+                overwrite=True, quiet=True), tools, info)
+
+
+_second_argument(inpaint_command, "mask_path")
+
+
 @main.command("demo")
 @click.argument("output")
 @click.option("--seconds", type=float, default=4.0, show_default=True)

@@ -125,7 +125,7 @@ def frame_at(src: str, tools: Toolchain, info: VideoInfo, index: int, pix_fmt: s
     raise FfvfxError(f"--frame {index}: {src} has no such frame")
 
 
-def _identity(path: str) -> str:
+def file_identity(path: str) -> str:
     st = os.stat(path)
     return f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}"
 
@@ -134,7 +134,7 @@ def _key(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _write_png(path: Path, image: np.ndarray) -> None:
+def write_png(path: Path, image: np.ndarray) -> None:
     """RGB(A) uint8 or gray uint16 to ``path`` atomically."""
     import cv2
     if image.ndim == 3:
@@ -179,7 +179,7 @@ def generate(src: str, alpha: str, out: str, tools: Toolchain, info: VideoInfo, 
     ai.free(pipe)
     drawn = cv2.resize(result.image, (info.width, info.height), interpolation=cv2.INTER_LANCZOS4)
     still = np.rint(a[..., None] * picture + (1 - a[..., None]) * drawn).astype(np.uint8)
-    _write_png(Path(out), still)
+    write_png(Path(out), still)
     return {"output": out, "model": {"id": model_id, "revision": ai.revision(model_id)},
             "generation_size": list(size), "device": dev.name, "load_s": loaded - began,
             "step_s": result.step_seconds, "settings": _settings_log(opts)}
@@ -244,7 +244,7 @@ def prepare(src: str, alpha: str, tools: Toolchain, info: VideoInfo, opts: Optio
     canvas = (info.width + 2 * margin, info.height + 2 * margin)
     gen_size = generation_size(*canvas, opts.resolution or DEFAULT_RESOLUTION[opts.sd_model])
     ids = opts.ids()
-    key = _key({"v": ASSET_VERSION, "input": _identity(src), "alpha": _identity(alpha),
+    key = _key({"v": ASSET_VERSION, "input": file_identity(src), "alpha": file_identity(alpha),
                 "start": opts.start, "duration": opts.duration, "frame": opts.frame, "prompt": prompt,
                 "negative": opts.negative, "seed": opts.seed, "steps": opts.steps,
                 "strength": opts.strength, "guidance": opts.guidance, "size": gen_size,
@@ -304,11 +304,11 @@ def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info:
     depth_s = time.perf_counter() - t0
     m = margin
     near_canvas = cv2.copyMakeBorder(near, m, m, m, m, cv2.BORDER_REPLICATE)
-    _write_png(folder / "depth.png", np.rint(near_canvas * 65535).astype(np.uint16))
+    write_png(folder / "depth.png", np.rint(near_canvas * 65535).astype(np.uint16))
     control = cv2.resize(np.rint(near_canvas * 255).astype(np.uint8), gen_size,
                          interpolation=cv2.INTER_AREA)
     control = np.repeat(control[..., None], 3, axis=2)
-    _write_png(folder / "control.png", control)
+    write_png(folder / "control.png", control)
 
     # The starting picture: the reference frame with the subject filled in, mirrored into the margin.
     small = cv2.resize(cv2.copyMakeBorder(picture, m, m, m, m, cv2.BORDER_REFLECT), gen_size,
@@ -328,7 +328,7 @@ def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info:
     ai.free(pipe)
     canvas = (info.width + 2 * m, info.height + 2 * m)
     background = cv2.resize(result.image, canvas, interpolation=cv2.INTER_LANCZOS4)
-    _write_png(folder / "background.png", background)
+    write_png(folder / "background.png", background)
     log = {"models": {name: {"id": mid, "revision": ai.revision(mid)} for name, mid in
                       (("inpaint", sd_id), ("controlnet", cn_id), ("depth", depth_id))},
            "device": dev.name, "dtype": str(dev.dtype).replace("torch.", ""),
@@ -357,7 +357,7 @@ def _layers(folder: Path, count: int) -> list:
         for k, (alpha, nearness) in enumerate(bands(near, count)):
             name = f"layer-{k}.png"
             image = rgb if k == 0 else np.dstack([rgb, np.rint(alpha * 255).astype(np.uint8)])
-            _write_png(sub / name, image)
+            write_png(sub / name, image)
             listing.append({"file": name, "depth": nearness})
         write_text(sub / "layers.json", json.dumps(listing, indent=1))
     return [Layer(str(sub / item["file"]), float(item["depth"])) for item in listing]
@@ -368,7 +368,7 @@ def _clean_alpha(alpha: str, tools: Toolchain, opts: Options, quiet: bool) -> st
     from ffvfx.matting.given import GivenAlpha
     from ffvfx.matting.stream import write_matte
 
-    key = _key({"alpha": _identity(alpha), "blobs": opts.blobs, "start": opts.start,
+    key = _key({"alpha": file_identity(alpha), "blobs": opts.blobs, "start": opts.start,
                 "duration": opts.duration})
     out = _cache_dir() / "studio" / f"alpha-{key}.mkv"
     if not out.exists():

@@ -63,7 +63,7 @@ def _batches(it: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:
         yield np.stack(batch)
 
 
-class _Encoder:
+class FrameEncoder:
     """An ffmpeg process reading raw frames on stdin and writing one file; errors kept."""
 
     def __init__(self, argv: list[str]):
@@ -158,10 +158,10 @@ def write_matte(src: str, tools: Toolchain, model: Matter, alpha_out: str | Path
     with contextlib.ExitStack() as stack:
         tmp_alpha = stack.enter_context(atomic_path(alpha_path))
         tmp_fg = stack.enter_context(atomic_path(fg_path)) if fg_path else None
-        encoders = [_Encoder(encoder_argv(tools, size, info.fps, "gray", tmp_alpha, codec,
+        encoders = [FrameEncoder(encoder_argv(tools, size, info.fps, "gray", tmp_alpha, codec,
                                           refine_line(cleanup)))]
         if tmp_fg:
-            encoders.append(_Encoder(encoder_argv(
+            encoders.append(FrameEncoder(encoder_argv(
                 tools, size, info.fps, "rgb24", tmp_fg,
                 ["-c:v", "libx264", "-crf", "16", "-pix_fmt", "yuv420p"])))
         try:

@@ -1,0 +1,46 @@
+"""Video inpainting's composite: the original with painted patches merged in through the mask.
+
+``out = original * (1 - m) + patch * m`` per RGB channel (``maskedmerge`` in planar RGB), ``m``
+the mask made solid white (any value above 10 % is the region: an imperfect, slightly large mask is
+fine) then grown by ``grow`` px and feathered by a Gaussian of ``feather`` px. The patches follow
+the frame's light (:mod:`ffvfx.effects.exposure`, one gain per frame); ``overlay_original`` mixes
+the original back in at that weight for realism. ``drop`` lists frame ranges (first, last) whose
+frames are left out and rebuilt by ``minterpolate`` from the frames around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from ffvfx.effects import timeline
+from ffvfx.effects.exposure import expose
+from ffvfx.effects.refine import Refine, refine
+from ffvfx.errors import FfvfxError
+from ffvfx.graph import Stream, filter
+
+
+def patch(original: Stream, patches: Stream, mask: Stream, *, grow: int = 0, feather: float = 0.0,
+          gains: Sequence[float] | None = None, overlay_original: float = 0.0,
+          drop: Sequence[tuple[int, int]] = (), fps: Fraction | None = None) -> Stream:
+    """``original`` with ``patches`` where ``mask`` is white; all three the same size and length."""
+    if not 0 <= overlay_original < 1:
+        raise FfvfxError(f"--overlay-original takes 0..1, got {overlay_original:g}")
+    m = refine(timeline.regular(mask), Refine(threshold=0.1, dilate=grow, feather=feather))
+    m = m.filter("format", "gbrp", label="region")
+    base = timeline.regular(original).filter("format", "gbrp", label="original")
+    painted = timeline.regular(patches).filter("format", "gbrp")
+    painted = expose(painted, gains or []).named("painted")
+    out = filter([base, painted, m], "maskedmerge", label="merged")
+    if overlay_original > 0:
+        w = overlay_original
+        out = filter([out, base], "mix", inputs=2, weights=f"{1 - w:.6g} {w:.6g}", duration="first",
+                     label="realism")
+    if drop:
+        if fps is None:
+            raise ValueError("dropping frames needs the frame rate")
+        keep = "+".join(f"between(n,{a},{b})" for a, b in drop)
+        rate = str(Fraction(fps).limit_denominator(1001000))
+        out = (out.filter("select", f"not({keep})")
+               .filter("minterpolate", fps=rate, mi_mode="mci", label="mended"))
+    return out
