@@ -17,7 +17,9 @@
 7. groups whose patch jumps at its start much more than the original does are listed in the log
    and, with ``drop_bad``, rebuilt by ``minterpolate``;
 8. the work folder beside OUT (``OUT-stem_inpaint/``): keyframes.json, candidates, picks.json,
-   review.html, contact.png, compare.mp4 (original | result), inpaint.json.
+   review.html, contact.png, compare.mp4 (original | result), inpaint.json. The candidates are
+   kept in ``$FFVFX_CACHE/inpaint/KEY`` (KEY: input, mask, keyframes and painting settings), so
+   ``--picks`` finds them for any output.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from ffvfx.graph import Input
 from ffvfx.probe import VideoInfo
 from ffvfx.progress import ProgressBar
 from ffvfx.rawvideo import frames
-from ffvfx.toolchain import Toolchain
+from ffvfx.toolchain import Toolchain, _cache_dir
 
 JUMP_FACTOR = 3.0     # a group start whose patch changes 3x more than the original ...
 JUMP_FLOOR = 8.0      # ... and by more than 8 levels (mean, inside the mask) is a jump
@@ -207,7 +209,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
          "thresholds": detected.thresholds if detected else None}, indent=1))
 
     key = settings_key(opts, file_identity(src), file_identity(mask), keys)
-    cand_dir = work / "candidates" / key
+    cand_dir = _cache_dir() / "inpaint" / key  # shared by every output of these settings
     painter = Painter(opts, say)
     attempts = _load(work / "attempts.json") or {}
     redo = set(opts.redo)
@@ -300,7 +302,8 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
 
     def effect(stream):
         return patch(stream, patches.video, region.video, grow=opts.grow, feather=opts.feather,
-                     gains=gains, overlay_original=opts.overlay_original, drop=drop, fps=info.fps)
+                     gains=gains, overlay_original=opts.overlay_original, drop=drop, fps=info.fps,
+                     count=count)
     analysis_s = time.perf_counter() - t0
     render(effect)
     log = {"input": src, "mask": mask, "output": output, "keyframes": keys,
@@ -338,11 +341,17 @@ def _read_picks(path: str, keys: list[int], count: int) -> dict[int, int]:
 
 def _review(work: Path, cand_dir: Path, keys, chosen, scores, opts: Options) -> None:
     """review.html: every keyframe's candidates, the pick marked; picks.json says how to change it."""
+    import shutil
+    shown = work / "candidates"
+    shown.mkdir(exist_ok=True)
     rows = []
     for k in keys:
         cells = []
         for j in range(opts.candidates):
-            src = html.escape(str((cand_dir / f"key{k:05d}-c{j}.png").relative_to(work)))
+            name = f"key{k:05d}-c{j}.png"
+            if (cand_dir / name).exists():
+                shutil.copyfile(cand_dir / name, shown / name)
+            src = html.escape(f"candidates/{name}")
             mark = " class=\"pick\"" if j == chosen[k] else ""
             cells.append(f"<figure{mark}><img src=\"{src}\" loading=\"lazy\"><figcaption>candidate {j}"
                          f"{' (picked)' if j == chosen[k] else ''}, score {scores[k][j]:.1f}</figcaption></figure>")

@@ -22,7 +22,8 @@ from ffvfx.graph import Stream, filter
 
 def patch(original: Stream, patches: Stream, mask: Stream, *, grow: int = 0, feather: float = 0.0,
           gains: Sequence[float] | None = None, overlay_original: float = 0.0,
-          drop: Sequence[tuple[int, int]] = (), fps: Fraction | None = None) -> Stream:
+          drop: Sequence[tuple[int, int]] = (), fps: Fraction | None = None,
+          count: int | None = None) -> Stream:
     """``original`` with ``patches`` where ``mask`` is white; all three the same size and length."""
     if not 0 <= overlay_original < 1:
         raise FfvfxError(f"--overlay-original takes 0..1, got {overlay_original:g}")
@@ -37,10 +38,12 @@ def patch(original: Stream, patches: Stream, mask: Stream, *, grow: int = 0, fea
         out = filter([out, base], "mix", inputs=2, weights=f"{1 - w:.6g} {w:.6g}", duration="first",
                      label="realism")
     if drop:
-        if fps is None:
-            raise ValueError("dropping frames needs the frame rate")
+        if fps is None or count is None:
+            raise ValueError("dropping frames needs the frame rate and the frame count")
         keep = "+".join(f"between(n,{a},{b})" for a, b in drop)
         rate = str(Fraction(fps).limit_denominator(1001000))
-        out = (out.filter("select", f"not({keep})")
-               .filter("minterpolate", fps=rate, mi_mode="mci", label="mended"))
+        # minterpolate holds back the last frame (it waits for a next one): give it one, then trim
+        out = (out.filter("select", f"not({keep})").filter("tpad", stop=1, stop_mode="clone")
+               .filter("minterpolate", fps=rate, mi_mode="mci")
+               .filter("trim", end_frame=count, label="mended"))
     return out
