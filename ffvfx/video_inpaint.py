@@ -211,7 +211,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     key = settings_key(opts, file_identity(src), file_identity(mask), keys)
     cand_dir = _cache_dir() / "inpaint" / key  # shared by every output of these settings
     painter = Painter(opts, say)
-    attempts = _load(work / "attempts.json") or {}
+    attempts = _load(cand_dir / "attempts.json") or {}  # with the candidates they seeded
     redo = set(opts.redo)
     unknown = redo - key_set
     if unknown:
@@ -235,7 +235,8 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
                          for p in files]
         bar.frames = i + 1
         bar.draw(final=i + 1 == len(keys))
-    write_text(work / "attempts.json", json.dumps(attempts))
+    if cand_dir.exists():
+        write_text(cand_dir / "attempts.json", json.dumps(attempts))
     painter.pipe = None
 
     # The picks.

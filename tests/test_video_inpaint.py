@@ -240,3 +240,35 @@ def test_dropped_groups_are_rebuilt_by_interpolation(media, tmp_path):
     assert np.allclose(got[:10], 40 + 4 * np.arange(10), atol=1.5)
     assert np.allclose(got[10:15], 40 + 4 * np.arange(10, 15), atol=4), got[10:15]
     assert np.allclose(got[15:], 40 + 4 * np.arange(15, n), atol=1.5)
+
+
+def _rerun(clip, model, out, *extra):
+    from ffvfx import cli
+    d, _ = clip
+    return cli.run_cli(["inpaint", str(d / "in.mkv"), str(d / "mask.mkv"), str(out), "--prompt",
+                        "a brick wall", "--model", model, "--resolution", "64", "--steps", "4",
+                        "--denoise", "0.9", "--keyframes", "0,20,40", "--propagate", "hold", "--blend",
+                        "3", "--grow", "0", "--feather", "0", "--encoder", "ffv1", "-q", *extra])
+
+
+def test_overlay_original_mixes_it_back(painted, clip, model, monkeypatch, media):
+    out, work = painted
+    _, src = clip
+    monkeypatch.setenv("FFVFX_CACHE", str(out.parent / "cache"))
+    mixed = out.parent / "mixed.mkv"
+    assert _rerun(clip, model, mixed, "--picks", str(work / "picks.json"), "--overlay-original", "0.5") == 0
+    a, b = media.decode(out).astype(np.float64), media.decode(mixed).astype(np.float64)
+    inner = (slice(BOX[0].start + 3, BOX[0].stop - 3), slice(BOX[1].start + 3, BOX[1].stop - 3))
+    want = 0.5 * a[:, inner[0], inner[1]] + 0.5 * src[:, inner[0], inner[1]]
+    assert media.psnr(luma(b[:, inner[0], inner[1]]), luma(want)) >= 35
+
+
+def test_redo_paints_chosen_keyframes_with_new_seeds(painted, clip, model, monkeypatch):
+    out, work = painted
+    monkeypatch.setenv("FFVFX_CACHE", str(out.parent / "cache"))
+    target = out.parent / "redo.mkv"
+    assert _rerun(clip, model, target, "--redo", "20") == 0
+    log = json.loads((out.parent / "redo_inpaint" / "inpaint.json").read_text())
+    assert log["seeds"]["20"] == [1000, 1001] and log["seeds"]["0"] == [0, 1] and log["model_loaded"]
+    from ffvfx.errors import FfvfxError  # noqa: F401
+    assert _rerun(clip, model, out.parent / "x.mkv", "--redo", "7") == 1  # 7 is not a keyframe
