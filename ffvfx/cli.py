@@ -792,7 +792,8 @@ def inpaint_command(**kw) -> None:
     if not (common["print_form"] or common["preview"]):
         _check_output(Path(output), [src.path, mask], common["overwrite"])
     say = _notes(common["quiet"])
-    if mask == "auto":
+    auto = mask == "auto"
+    if auto:
         from ffvfx.matting.model import build
         from ffvfx.matting.stream import write_matte
         work = video_inpaint.work_folder(output)
@@ -801,7 +802,6 @@ def inpaint_command(**kw) -> None:
         say(f"computing the mask with {DEFAULT_MODEL}")
         write_matte(src.path, tools, build(DEFAULT_MODEL, ModelOptions(), info), mask,
                     quiet=common["quiet"], info=info, start=common["start"], duration=common["duration"])
-        check_alpha(mask, info, tools, what="mask", exact_length=False)
     else:
         check_alpha(mask, info, tools, what="mask")
 
@@ -809,7 +809,7 @@ def inpaint_command(**kw) -> None:
         deliver(lambda _info: effect, common)
 
     video_inpaint.run(src.path, mask, output, tools, info, opts, say=say, quiet=common["quiet"],
-                      render=render)
+                      render=render, mask_ranged=auto)
     if not (common["print_form"] or common["preview"]):
         work = video_inpaint.work_folder(output)
         result = Input(output, label="result")

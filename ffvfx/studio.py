@@ -91,6 +91,9 @@ def check(opts: Options, info: VideoInfo | None = None) -> None:
         raise FfvfxError(f"--steps takes 1 or more, got {opts.steps}")
     if not 0 < opts.strength <= 1:
         raise FfvfxError(f"--strength takes 0 < s <= 1, got {opts.strength:g}")
+    if int(opts.steps * opts.strength) < 1:
+        raise FfvfxError(f"--steps {opts.steps} at --strength {opts.strength:g} leaves no denoising "
+                         "step (steps x strength < 1); raise --steps")
     lo, hi = RESOLUTION_RANGE
     if opts.resolution is not None and not lo <= opts.resolution <= hi:
         raise FfvfxError(f"--resolution {opts.resolution}: the long side of the generation must be "

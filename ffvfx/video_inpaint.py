@@ -80,6 +80,9 @@ def check(opts: Options) -> None:
         raise FfvfxError(f"--denoise takes 0 < d <= 1, got {opts.denoise:g}")
     if opts.steps < 1 or opts.candidates < 1:
         raise FfvfxError("--steps and --candidates take 1 or more")
+    if int(opts.steps * opts.denoise) < 1:
+        raise FfvfxError(f"--steps {opts.steps} at --denoise {opts.denoise:g} leaves no denoising step "
+                         f"(steps x denoise < 1); raise --steps")
     if not 64 <= opts.resolution <= 2048:
         raise FfvfxError(f"--resolution {opts.resolution}: 64..2048 px")
     if opts.propagate not in ("hold", "flow"):
@@ -167,8 +170,11 @@ def pick(candidates: list[np.ndarray], region: np.ndarray, previous: np.ndarray 
 
 
 def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opts: Options, *,
-        say: Callable[[str], None], quiet: bool, render: Callable) -> dict:
-    """Everything up to and including the render (``render(effect, side_inputs)`` runs the graph)."""
+        say: Callable[[str], None], quiet: bool, render: Callable, mask_ranged: bool = False) -> dict:
+    """Everything up to and including the render (``render(effect)`` runs the graph).
+
+    ``mask_ranged``: the mask already covers only ``opts.start``/``duration`` (``auto`` makes it so).
+    """
     import cv2
 
     from ffvfx.analysis import keyframes as kf
@@ -180,6 +186,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     t0 = time.perf_counter()
     work = work_folder(output)
     span = dict(start=opts.start, duration=opts.duration)
+    mask_span = {} if mask_ranged else span
     size = (info.width, info.height)
     if opts.keyframes:
         keys = kf.parse_keys(opts.keyframes, info.frames)
@@ -187,7 +194,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     else:
         say("finding keyframes inside the mask")
         detected = kf.detect(src, mask, tools, size, sensitivity=opts.sensitivity,
-                             max_group=opts.max_group, **span)
+                             max_group=opts.max_group, mask_span=mask_span, **span)
         if max(detected.coverage) == 0:
             raise FfvfxError(f"{mask}: the mask is empty (no white anywhere): nothing to inpaint")
         keys = detected.keys
@@ -196,7 +203,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     # The keyframes' originals and regions, full size.
     originals, regions = {}, {}
     for f, (rgb, m) in enumerate(zip(frames(src, tools, size, "rgb24", **span),
-                                     frames(mask, tools, size, "gray", **span))):
+                                     frames(mask, tools, size, "gray", **mask_span))):
         if f in key_set:
             originals[f], regions[f] = rgb.copy(), grown(m, opts.grow + 2)
     count = f + 1
@@ -262,7 +269,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
         try:
             gi, prev_patch, prev_frame = 0, None, None
             for f, (rgb, m) in enumerate(zip(frames(src, tools, size, "rgb24", **span),
-                                             frames(mask, tools, size, "gray", **span))):
+                                             frames(mask, tools, size, "gray", **mask_span))):
                 while gi + 1 < len(groups) and f >= groups[gi + 1][0]:
                     gi += 1
                 k = groups[gi][0]
@@ -297,8 +304,9 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
             + ("; rebuilt by interpolation" if opts.drop_bad and bad else "; see inpaint.json"))
     drop = [(a, b - 1) for a, b in bad] if opts.drop_bad else []
     patches = Input(str(patches_path), label="patches")
-    region = Input(mask, ["-ss", f"{opts.start:g}"] if opts.start else [], label="mask")
-    if opts.duration:
+    region = Input(mask, ["-ss", f"{opts.start:g}"] if opts.start and not mask_ranged else [],
+                   label="mask")
+    if opts.duration and not mask_ranged:
         region.options += ["-t", f"{opts.duration:g}"]
 
     def effect(stream):

@@ -198,13 +198,14 @@ def bad_masks(clip, media, tmp_path_factory):
     ("empty.mkv", [], "the mask is empty"),
     ("empty.mkv", ["--keyframes", "0,30"], "the mask is empty on every keyframe"),
     (None, ["--prompt", ""], "--prompt is empty"),
+    (None, ["--steps", "3", "--denoise", "0.3"], "leaves no denoising step"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(clip, bad_masks, model, ffvfx_cmd, tmp_path, mask,
                                                   extra, message):
     d, _ = clip
     mask_path = bad_masks / mask if mask else d / "mask.mkv"
     args = ["inpaint", d / "in.mkv", mask_path, tmp_path / "out.mp4", "--model", model,
-            "--resolution", "64", "--steps", "2"]
+            "--resolution", "64", "--steps", "4", "--denoise", "0.5"]
     if "--prompt" not in extra:
         args += ["--prompt", "a wall"]
     res = ffvfx_cmd(*args, *extra, env={"FFVFX_CACHE": str(tmp_path / "cache")})

@@ -57,8 +57,10 @@ def difference(rgb_a, rgb_b, mask, gray_a, gray_b) -> float:
 
 
 def detect(src: str, mask: str, tools: Toolchain, size: tuple[int, int], *, sensitivity: float = 1.0,
-           max_group: int = 48, start: float | None = None, duration: float | None = None) -> Keyframes:
-    """Keyframes of ``src`` under ``mask`` (a gray video of the same size and length)."""
+           max_group: int = 48, start: float | None = None, duration: float | None = None,
+           mask_span: dict | None = None) -> Keyframes:
+    """Keyframes of ``src`` under ``mask`` (a gray video of the same size and length); the mask is
+    read over the same ``start``/``duration`` unless ``mask_span`` says otherwise."""
     import cv2
     if sensitivity <= 0:
         raise FfvfxError(f"--sensitivity takes a positive number, got {sensitivity:g}")
@@ -72,7 +74,8 @@ def detect(src: str, mask: str, tools: Toolchain, size: tuple[int, int], *, sens
     key_rgb = key_gray = key_mask = None
     total = 0.0
     for f, (rgb, m) in enumerate(zip(frames(src, tools, (w, h), "rgb24", vf, **span),
-                                     frames(mask, tools, (w, h), "gray", vf, **span))):
+                                     frames(mask, tools, (w, h), "gray", vf,
+                                            **(span if mask_span is None else mask_span)))):
         inside = m > 127
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         coverage.append(float(inside.mean()))
