@@ -376,8 +376,8 @@ def bench_motion(args: argparse.Namespace) -> int:
                 "rows": [{"key": row.key, "name": row.name, "argv": row.argv, "frames": row.done_frames,
                           "fps": row.fps, "wall_s": row.wall, "peak_rss_mb": row.peak_mb,
                           "ratio": verdicts[row.key][0], "target": verdicts[row.key][1],
-                          "passed": verdicts[row.key][2], "runs": [asdict(x) | {"stdout": None, "stderr": None}
-                                                                   for x in row.runs]}
+                          "passed": verdicts[row.key][2],
+                          "runs": [asdict(x) | {"stdout": None, "stderr": None} for x in row.runs]}
                          for row in rows]}
         Path(args.json).write_text(json.dumps(data, indent=1) + "\n")
     return 0 if all(v[2] is not False for v in verdicts.values()) else 1

@@ -91,7 +91,6 @@ def generation_step(size: int = 512) -> dict[str, float]:
         began = time.perf_counter()
         step()
         step_s = time.perf_counter() - began
-    del unet, net
     backbone = Dinov2Config(hidden_size=384, num_hidden_layers=12, num_attention_heads=6, image_size=518,
                             patch_size=14, out_features=["stage3", "stage6", "stage9", "stage12"],
                             reshape_hidden_states=False)

@@ -780,7 +780,8 @@ def inpaint_command(**kw) -> None:
         duration=common["duration"])
     video_inpaint.check(opts)
     if not common["input"] or not mask:
-        raise FfvfxError("give the input, the mask and the output: ffvfx inpaint IN MASK|auto OUT --prompt TEXT")
+        raise FfvfxError("give the input, the mask and the output: "
+                         "ffvfx inpaint IN MASK|auto OUT --prompt TEXT")
     output = common["output"]
     if not output:
         raise FfvfxError("give an output file: ffvfx inpaint IN MASK|auto OUT --prompt TEXT")

@@ -103,7 +103,7 @@ class Toolchain:
                 f"ffmpeg {self.version} ({self.ffmpeg}) lacks the filter(s) {', '.join(missing)}; "
                 "install a fuller ffmpeg or set FFVFX_FFMPEG")
 
-    @functools.cache
+    @functools.cache  # noqa: B019 - a handful of toolchains, alive for the whole process
     def encoder_presets(self, name: str) -> tuple[str, ...]:
         """The ``-preset`` names ``ffmpeg -h encoder=NAME`` lists (empty: none, or no such option)."""
         text = _run([self.ffmpeg, "-hide_banner", "-h", f"encoder={name}"])

@@ -203,7 +203,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     # The keyframes' originals and regions, full size.
     originals, regions = {}, {}
     for f, (rgb, m) in enumerate(zip(frames(src, tools, size, "rgb24", **span),
-                                     frames(mask, tools, size, "gray", **mask_span))):
+                                     frames(mask, tools, size, "gray", **mask_span), strict=False)):
         if f in key_set:
             originals[f], regions[f] = rgb.copy(), grown(m, opts.grow + 2)
     count = f + 1
@@ -260,7 +260,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
 
     # Carry each pick through its group, crossfaded at the boundaries; measure jumps and light.
     say(f"carrying {len(keys)} keyframes through {count} frames ({opts.propagate})")
-    groups = [(a, b) for a, b in zip(keys, keys[1:] + [count])]
+    groups = list(zip(keys, keys[1:] + [count], strict=True))
     patches_path = work / "patches.mkv"
     gains, jumps, stats = [], [], []
     with atomic_path(patches_path) as tmp:
@@ -269,7 +269,8 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
         try:
             gi, prev_patch, prev_frame = 0, None, None
             for f, (rgb, m) in enumerate(zip(frames(src, tools, size, "rgb24", **span),
-                                             frames(mask, tools, size, "gray", **mask_span))):
+                                             frames(mask, tools, size, "gray", **mask_span),
+                                             strict=False)):
                 while gi + 1 < len(groups) and f >= groups[gi + 1][0]:
                     gi += 1
                 k = groups[gi][0]
@@ -363,7 +364,8 @@ def _review(work: Path, cand_dir: Path, keys, chosen, scores, opts: Options) -> 
             src = html.escape(f"candidates/{name}")
             mark = " class=\"pick\"" if j == chosen[k] else ""
             cells.append(f"<figure{mark}><img src=\"{src}\" loading=\"lazy\"><figcaption>candidate {j}"
-                         f"{' (picked)' if j == chosen[k] else ''}, score {scores[k][j]:.1f}</figcaption></figure>")
+                         f"{' (picked)' if j == chosen[k] else ''}, score {scores[k][j]:.1f}"
+                         "</figcaption></figure>")
         rows.append(f"<section><h2>keyframe {k}</h2>{''.join(cells)}</section>")
     page = ("<!doctype html><meta charset=\"utf-8\"><title>ffvfx inpaint review</title><style>"
             "body{font:14px sans-serif;background:#111;color:#ddd}figure{display:inline-block;margin:6px}"

@@ -4,9 +4,7 @@ and exposure maths against numpy, light direction on synthetic gradients, and ba
 from __future__ import annotations
 
 import json
-import os
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -479,7 +479,8 @@ def test_hw_from_the_environment(workdir):
 
 
 def test_printing_a_gpu_graph_needs_no_gpu(workdir):
-    res = subprocess.run([*ffvfx_argv(), "trails", "--hw", "cuda"], cwd=workdir, capture_output=True, text=True)
+    res = subprocess.run([*ffvfx_argv(), "trails", "--hw", "cuda"], cwd=workdir, capture_output=True,
+                         text=True)
     assert res.returncode == 0
     assert res.stdout.startswith("hwdownload,format=nv12,") and res.stdout.strip().endswith("hwupload_cuda")
     assert "not probed on this machine" in res.stderr

@@ -62,7 +62,7 @@ def test_keyframes_at_the_changes_inside_the_mask_only(clip, tools):
     d, _ = clip
     found = kf.detect(str(d / "in.mkv"), str(d / "mask.mkv"), tools, (W, H))
     assert len(found.keys) == 3
-    for got, want in zip(found.keys, (0, 20, 40)):
+    for got, want in zip(found.keys, (0, 20, 40), strict=True):
         assert abs(got - want) <= 1
     assert not any(28 <= k <= 32 for k in found.keys), "a change outside the mask made a keyframe"
 

@@ -93,4 +93,4 @@ def run(pipe, image: np.ndarray, mask: np.ndarray, settings: Settings, *,
     with torch.inference_mode():
         out = pipe(**args).images[0]
     picture = np.rint(np.clip(out, 0, 1) * 255).astype(np.uint8)
-    return Result(picture, [b - a for a, b in zip(marks, marks[1:])])
+    return Result(picture, [b - a for a, b in zip(marks, marks[1:], strict=False)])

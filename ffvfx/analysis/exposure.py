@@ -113,7 +113,8 @@ def analyse(src: str, alpha: str, tools: Toolchain, size: tuple[int, int], *, re
     means: list[float | None] = []
     ref_y = ref_a = None
     for k, (rgb, a) in enumerate(zip(frames(src, tools, (w, h), "rgb24", scale, **span),
-                                     frames(alpha, tools, (w, h), "gray", scale, **span))):
+                                     frames(alpha, tools, (w, h), "gray", scale, **span),
+                                     strict=False)):  # an alpha may run longer
         y, m = luma(rgb), a.astype(np.float32) / 255.0
         inside = m > 0.5
         means.append(float(y[inside].mean()) if inside.sum() >= 4 else None)

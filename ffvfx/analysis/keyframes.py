@@ -9,7 +9,8 @@ frame is compared with the most recent keyframe, not the previous frame, so slow
 ``motion``: mean optical-flow magnitude inside it (px at the analysis width, OpenCV DIS). Frame f is
 a keyframe when ``D(f) > (1 + 1/sensitivity) * mean(D) + FLOOR``, the mean over frames 1..f (so a
 sudden change stands out against a calm past, while steady motion keeps raising the bar; a higher
-sensitivity, more keyframes), or when its group would pass ``max_group`` frames. Frame 0 is always one. Changes outside the mask never count.
+sensitivity, more keyframes), or when its group would pass ``max_group`` frames. Frame 0 is always
+one. Changes outside the mask never count.
 """
 
 from __future__ import annotations
@@ -37,11 +38,12 @@ class Keyframes:
     def groups(self, count: int) -> list[tuple[int, int]]:
         """(first, last) frame of each group, last inclusive, for a clip of ``count`` frames."""
         ends = self.keys[1:] + [count]
-        return [(k, e - 1) for k, e in zip(self.keys, ends)]
+        return [(k, e - 1) for k, e in zip(self.keys, ends, strict=True)]
 
 
 def flow(a: np.ndarray, b: np.ndarray):
-    """Dense DIS optical flow (H x W x 2, px) from gray ``a`` to gray ``b``: a[y, x] ~ b[y + fy, x + fx]."""
+    """Dense DIS optical flow (H x W x 2, px) from gray ``a`` to gray ``b``:
+    ``a[y, x] ~ b[y + fy, x + fx]``."""
     import cv2
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     return dis.calc(a, b, None)
@@ -75,7 +77,8 @@ def detect(src: str, mask: str, tools: Toolchain, size: tuple[int, int], *, sens
     total = 0.0
     for f, (rgb, m) in enumerate(zip(frames(src, tools, (w, h), "rgb24", vf, **span),
                                      frames(mask, tools, (w, h), "gray", vf,
-                                            **(span if mask_span is None else mask_span)))):
+                                            **(span if mask_span is None else mask_span)),
+                                     strict=False)):  # a mask may run longer
         inside = m > 127
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         coverage.append(float(inside.mean()))

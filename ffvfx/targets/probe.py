@@ -235,7 +235,8 @@ def reason(stderr: str) -> str:
     lines = [re.sub(r"^\[[^]]*@ 0x[0-9a-f]+\] ", "", ln).strip() for ln in stderr.splitlines()]
     useful = [ln for ln in lines if ln and not ln.startswith(("Error parsing global", "Conversion failed"))]
     for ln in useful:
-        if any(k in ln for k in ("OpenEncodeSessionEx", "No capable devices", "unsupported", "not supported")):
+        if any(k in ln for k in ("OpenEncodeSessionEx", "No capable devices", "unsupported",
+                                 "not supported")):
             return ln
     return useful[0] if useful else "ffmpeg failed without a message"
 
