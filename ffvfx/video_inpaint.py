@@ -285,12 +285,15 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
                 key_luma = cv2.cvtColor(originals[k], cv2.COLOR_RGB2GRAY).astype(np.float32)
                 gains.append(float(luma[region].mean() / max(key_luma[region].mean(), 1.0))
                              if region.any() and regions[k].any() else 1.0)
-                if prev_patch is not None and region.any():
-                    d_out = float(np.abs(here.astype(np.int16) - prev_patch)[region].mean())
-                    d_in = float(np.abs(rgb.astype(np.int16) - prev_frame)[region].mean())
-                    stats.append((f, d_out, d_in))
-                    if f == k and f > 0 and d_out > JUMP_FACTOR * d_in + JUMP_FLOOR:
-                        jumps.append(gi)
+                if region.any():
+                    colour = (float(here[region].mean()), float(rgb[region].mean()))
+                    d_out = d_in = None
+                    if prev_patch is not None:
+                        d_out = float(np.abs(here.astype(np.int16) - prev_patch)[region].mean())
+                        d_in = float(np.abs(rgb.astype(np.int16) - prev_frame)[region].mean())
+                        if f == k and f > 0 and d_out > JUMP_FACTOR * d_in + JUMP_FLOOR:
+                            jumps.append(gi)
+                    stats.append((gi, d_out, d_in, *colour))
                 enc.write(np.ascontiguousarray(here).tobytes())
                 prev_patch, prev_frame = here.astype(np.int16), rgb.astype(np.int16)
             enc.finish("patches")
@@ -321,12 +324,29 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
            "pick_scores": {str(k): scores[k] for k in keys},
            "seeds": {str(k): [opts.seed + 1000 * attempts.get(str(k), 0) + j for j in range(opts.candidates)]
                      for k in keys},
+           "group_stats": _group_stats(stats, groups, jumps),
            "jumps": [groups[g][0] for g in jumps], "dropped": [list(d) for d in drop],
            "model": opts.model, "settings": asdict(opts), "candidates_folder": str(cand_dir),
            "analysis_and_paint_s": analysis_s, "step_s": painter.step_seconds,
            "model_loaded": bool(painter.step_seconds)}
     write_text(work / "inpaint.json", json.dumps(log, indent=1) + "\n")
     return log
+
+
+def _group_stats(stats, groups, jumps) -> list[dict]:
+    """Per group, inside the mask: mean frame-to-frame change (motion) and mean level (colour) of
+    the carried patches against the original's, and whether the group jumps at its start."""
+    out = []
+    for g, (a, b) in enumerate(groups):
+        rows = [r for r in stats if r[0] == g]
+        moves = [r for r in rows if r[1] is not None]
+
+        def mean(values):
+            return float(np.mean(values)) if values else None
+        out.append({"first": a, "last": b - 1, "motion_out": mean([r[1] for r in moves]),
+                    "motion_in": mean([r[2] for r in moves]), "colour_out": mean([r[3] for r in rows]),
+                    "colour_in": mean([r[4] for r in rows]), "jump": g in jumps})
+    return out
 
 
 def _load(path: Path):

@@ -133,6 +133,9 @@ def test_work_folder(painted):
     log = json.loads((work / "inpaint.json").read_text())
     assert log["keyframes"] == [0, 20, 40] and log["groups"] == [[0, 19], [20, 39], [40, 59]]
     assert log["seeds"]["20"] == [0, 1] and log["model_loaded"]
+    stats = log["group_stats"]
+    assert [(g["first"], g["last"]) for g in stats] == [(0, 19), (20, 39), (40, 59)]
+    assert stats[1]["motion_out"] is not None and stats[0]["colour_in"] > 0
     page = (work / "review.html").read_text()
     assert page.count("<figure") == 6 and page.count('class="pick"') == 3
 
