@@ -164,6 +164,8 @@ def pick(candidates: list[np.ndarray], region: np.ndarray, previous: np.ndarray 
          original: np.ndarray) -> tuple[int, list[float]]:
     """The candidate closest (mean absolute difference inside ``region``) to ``previous`` (the last
     pick), or to ``original`` for the first keyframe; returns (index, scores)."""
+    if not region.any():  # nothing masked on this keyframe: every candidate is the original
+        return 0, [0.0] * len(candidates)
     ref = previous if previous is not None else original
     scores = [float(np.abs(c.astype(np.int16) - ref.astype(np.int16))[region].mean()) for c in candidates]
     return int(np.argmin(scores)), scores
