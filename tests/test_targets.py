@@ -492,3 +492,22 @@ def test_nvenc_on_the_cpu_target_takes_system_frames(workdir):
     assert "-hwaccel" not in argv and "hwupload" not in _graph_of(argv)
     assert argv[argv.index("-c:v"):argv.index("-c:v") + 6] == ["-c:v", "hevc_nvenc", "-rc", "constqp",
                                                                "-qp", "20"]
+
+
+def test_gpu_kit_runs_its_commands_with_the_standard_library(tmp_path, tools):
+    """The kit for a GPU machine without Python packages: its commands, run by run.py (here the CPU
+    set against itself), give every effect and a passing table."""
+    import sys
+
+    from ffvfx import gpukit
+    kit = tmp_path / "kit"
+    gpukit.write_plan(kit, ["320x180"], 0.5, 14)
+    plan = __import__("json").loads((kit / "commands.json").read_text())
+    effects = plan["sizes"]["320x180"]["effects"]
+    assert set(effects) == set(gpukit.EFFECTS)
+    assert all("-hwaccel" in e["cuda"] and "h264_nvenc" in e["cuda"] for e in effects.values())
+    assert all("libx264" in e["cuda+x264"] and "-hwaccel" in e["cuda+x264"] for e in effects.values())
+    res = subprocess.run([sys.executable, "-I", "-S", str(kit / "run.py"), "--ffmpeg", tools.ffmpeg,
+                          "--targets", "cpu,cpu"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert res.stdout.count("| pass |") == len(gpukit.EFFECTS)
