@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ffvfx.analysis.camera import analysis_size
 from ffvfx.errors import FfvfxError
 from ffvfx.rawvideo import frames
 from ffvfx.toolchain import Toolchain
@@ -106,8 +107,7 @@ def analyse(src: str, alpha: str, tools: Toolchain, size: tuple[int, int], *, re
     """
     if window < 1:
         raise FfvfxError(f"--exposure-smooth takes 1 or more frames, got {window}")
-    w = min(WIDTH, size[0])
-    h = max(2, round(size[1] * w / size[0] / 2) * 2)
+    w, h = analysis_size(*size, WIDTH)
     scale = f"scale={w}:{h}:flags=area"
     span = dict(start=start, duration=duration)
     means: list[float | None] = []

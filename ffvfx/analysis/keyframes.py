@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ffvfx.analysis.camera import analysis_size
 from ffvfx.errors import FfvfxError
 from ffvfx.rawvideo import frames
 from ffvfx.toolchain import Toolchain
@@ -68,8 +69,7 @@ def detect(src: str, mask: str, tools: Toolchain, size: tuple[int, int], *, sens
         raise FfvfxError(f"--sensitivity takes a positive number, got {sensitivity:g}")
     if max_group < 1:
         raise FfvfxError(f"--max-group takes 1 or more frames, got {max_group}")
-    w = min(WIDTH, size[0])
-    h = max(2, round(size[1] * w / size[0] / 2) * 2)
+    w, h = analysis_size(*size, WIDTH)
     vf = f"scale={w}:{h}:flags=area"
     span = dict(start=start, duration=duration)
     keys, scores, thresholds, coverage = [], [], [], []

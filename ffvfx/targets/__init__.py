@@ -35,6 +35,7 @@ class Target:
     codecs: frozenset[str] = frozenset()       # codecs its decoder takes
     encoders: dict[str, str] = {}              # codec family -> encoder (h264 first: the default)
     needs_device_frames = False                # its encoders take device frames only
+    scale_filter: str | None = None            # its scaler, the twin of a plain ``scale=w:h``
 
     def default_device(self) -> str | None:
         """The device used when ``--hw NAME`` names none (a GPU index, a render node)."""
@@ -54,6 +55,8 @@ class Target:
 
     def gpu_twin(self, name: str, opts: dict) -> tuple[str, dict] | None:
         """The device filter doing exactly what CPU filter ``name`` with ``opts`` does, if any."""
+        if name == "scale" and self.scale_filter and set(opts) == {"w", "h"}:
+            return self.scale_filter, dict(opts)
         return None
 
     def decoder_problem(self, info: VideoInfo, decoders: frozenset[str]) -> str | None:

@@ -17,6 +17,7 @@ class Qsv(Target):
     codecs = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg2video", "vc1", "mjpeg"})
     encoders = {"h264": "h264_qsv", "hevc": "hevc_qsv", "av1": "av1_qsv", "vp9": "vp9_qsv"}
     needs_device_frames = True
+    scale_filter = "scale_qsv"
 
     def global_args(self, device):
         spec = "qsv=qs:hw" + (f",child_device={device}" if device else "")
@@ -28,11 +29,6 @@ class Qsv(Target):
 
     def upload(self, device):
         return [("format", ["nv12"], {}), ("hwupload", [], {"extra_hw_frames": 64})]
-
-    def gpu_twin(self, name, opts):
-        if name == "scale" and set(opts) == {"w", "h"}:
-            return "scale_qsv", dict(opts)
-        return None
 
     def decoder_problem(self, info, decoders):
         if f"{info.codec}_qsv" not in decoders:

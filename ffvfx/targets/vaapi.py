@@ -24,6 +24,7 @@ class Vaapi(Target):
     codecs = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg2video", "vc1", "mjpeg"})
     encoders = {"h264": "h264_vaapi", "hevc": "hevc_vaapi", "av1": "av1_vaapi", "vp9": "vp9_vaapi"}
     needs_device_frames = True
+    scale_filter = "scale_vaapi"
 
     def default_device(self):
         nodes = render_nodes()
@@ -38,11 +39,6 @@ class Vaapi(Target):
 
     def upload(self, device):
         return [("format", ["nv12"], {}), ("hwupload", [], {})]
-
-    def gpu_twin(self, name, opts):
-        if name == "scale" and set(opts) == {"w", "h"}:
-            return "scale_vaapi", dict(opts)
-        return None
 
 
 VAAPI = Vaapi()
