@@ -261,6 +261,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     _contact(work, keys, originals, candidates, chosen)
 
     # Carry each pick through its group, crossfaded at the boundaries; measure jumps and light.
+    key_gray = {k: cv2.cvtColor(originals[k], cv2.COLOR_RGB2GRAY) for k in keys}
     say(f"carrying {len(keys)} keyframes through {count} frames ({opts.propagate})")
     groups = list(zip(keys, keys[1:] + [count], strict=True))
     patches_path = work / "patches.mkv"
@@ -276,16 +277,15 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
                 while gi + 1 < len(groups) and f >= groups[gi + 1][0]:
                     gi += 1
                 k = groups[gi][0]
-                here = carry(candidates[k][chosen[k]], originals[k], rgb, opts.propagate)
+                gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+                here = carry(candidates[k][chosen[k]], key_gray[k], gray, opts.propagate)
                 if gi > 0 and f - k < opts.blend:
                     kp = groups[gi - 1][0]
-                    before = carry(candidates[kp][chosen[kp]], originals[kp], rgb, opts.propagate)
+                    before = carry(candidates[kp][chosen[kp]], key_gray[kp], gray, opts.propagate)
                     w = (f - k + 1) / (opts.blend + 1)
                     here = np.rint((1 - w) * before + w * here).astype(np.uint8)
                 region = grown(m, opts.grow)
-                luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-                key_luma = cv2.cvtColor(originals[k], cv2.COLOR_RGB2GRAY).astype(np.float32)
-                gains.append(float(luma[region].mean() / max(key_luma[region].mean(), 1.0))
+                gains.append(float(gray[region].mean() / max(key_gray[k][region].mean(), 1.0))
                              if region.any() and regions[k].any() else 1.0)
                 if region.any():
                     colour = (float(here[region].mean()), float(rgb[region].mean()))

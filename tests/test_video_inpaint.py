@@ -177,8 +177,10 @@ def test_flow_carry_follows_a_moving_texture():
     region = np.zeros((120, 160), bool)
     region[36:84, 26 + 15:74 + 15] = True  # where the square is at frame 5 (inside it)
     ideal = (255 - frames[5]).astype(np.float64)
-    held = carry(paint, frames[0], frames[5], "hold").astype(np.float64)
-    flowed = carry(paint, frames[0], frames[5], "flow").astype(np.float64)
+    import cv2
+    key, frame = (cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY) for i in (0, 5))
+    held = carry(paint, key, frame, "hold").astype(np.float64)
+    flowed = carry(paint, key, frame, "flow").astype(np.float64)
     err_hold = np.abs(held - ideal)[region].mean()
     err_flow = np.abs(flowed - ideal)[region].mean()
     assert err_flow < 0.5 * err_hold, (err_flow, err_hold)

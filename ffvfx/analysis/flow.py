@@ -23,9 +23,7 @@ def warp(result: np.ndarray, key_gray: np.ndarray, frame_gray: np.ndarray) -> np
                      borderMode=cv2.BORDER_REPLICATE)
 
 
-def carry(result: np.ndarray, key_frame: np.ndarray, frame: np.ndarray, mode: str) -> np.ndarray:
-    """The keyframe ``result`` as it should look on ``frame`` (``mode``: hold or flow)."""
-    if mode == "hold":
-        return result
-    import cv2
-    return warp(result, cv2.cvtColor(key_frame, cv2.COLOR_RGB2GRAY), cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
+def carry(result: np.ndarray, key_gray: np.ndarray, frame_gray: np.ndarray, mode: str) -> np.ndarray:
+    """The keyframe ``result`` as it should look on the frame (``mode``: hold or flow); the
+    keyframe's and the frame's originals come as gray (each converted once by the caller)."""
+    return result if mode == "hold" else warp(result, key_gray, frame_gray)
