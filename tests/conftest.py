@@ -16,6 +16,8 @@ Fixtures (all session-scoped unless noted):
 - ``scenes``: :class:`Scenes`, deterministic synthetic frame stacks (smooth moving blobs, a
   moving square, per-frame index brightness codes).
 - ``ffvfx_cmd``: run the installed ``ffvfx`` command in a subprocess.
+- ``short_clip``: 24 frames at 60 fps, 96x64; ``display_env``: an environment in which ffplay can open
+  a window (SDL offscreen, else a private Xvfb; skips when neither works).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -317,3 +320,44 @@ def _binaries() -> list[str]:
 def tc(request: pytest.FixtureRequest) -> toolchain.Toolchain:
     """Every distinct ffmpeg binary here (system 5.x and the imageio 9.x), for syntax-level tests."""
     return request.param
+
+
+# -- ffplay under a display (preview tests) -------------------------------------------------
+FRAMES, FPS = 24, 60
+
+
+@pytest.fixture(scope="session")
+def short_clip(media, scenes, tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("preview")
+    return media.write(d / "short clip.mp4", scenes.blobs(FRAMES, 96, 64), fps=FPS, vcodec="libx264",
+                       pix_fmt="yuv420p")
+
+
+@pytest.fixture(scope="session")
+def display_env(ffplay, short_clip):
+    """Environment under which ffplay can open a window: SDL offscreen, else a private Xvfb."""
+    base = dict(os.environ, SDL_AUDIODRIVER="dummy")
+    offscreen = dict(base, SDL_VIDEODRIVER="offscreen")
+    probe = [ffplay, "-hide_banner", "-loglevel", "error", "-autoexit", "-an", "-i", str(short_clip)]
+    if subprocess.run(probe, env=offscreen, capture_output=True, timeout=60).returncode == 0:
+        yield offscreen
+        return
+    xvfb = shutil.which("Xvfb")
+    if not xvfb:
+        pytest.skip("ffplay cannot use SDL offscreen here and Xvfb is not installed")
+    display = f":{90 + os.getpid() % 100}"
+    proc = subprocess.Popen([xvfb, display, "-screen", "0", "320x240x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        env = dict(base, DISPLAY=display)
+        env.pop("SDL_VIDEODRIVER", None)
+        for _ in range(50):
+            if subprocess.run(probe, env=env, capture_output=True, timeout=60).returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.skip("ffplay fails under Xvfb too")
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

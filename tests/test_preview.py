@@ -9,59 +9,17 @@ ffplay: those tests skip there; the error paths, which need no real ffplay, run 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from conftest import FPS, FRAMES
 
 from ffvfx.effects.motion import motion
 from ffvfx.preview import preview_argv
 from ffvfx.render import printable_graph
 from ffvfx.sources import Source
-
-FRAMES, FPS = 24, 60
-
-
-@pytest.fixture(scope="module")
-def short_clip(media, scenes, tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("preview")
-    return media.write(d / "short clip.mp4", scenes.blobs(FRAMES, 96, 64), fps=FPS, vcodec="libx264",
-                       pix_fmt="yuv420p")
-
-
-@pytest.fixture(scope="module")
-def display_env(ffplay, short_clip):
-    """Environment under which ffplay can open a window: SDL offscreen, else a private Xvfb."""
-    base = dict(os.environ, SDL_AUDIODRIVER="dummy")
-    offscreen = dict(base, SDL_VIDEODRIVER="offscreen")
-    probe = [ffplay, "-hide_banner", "-loglevel", "error", "-autoexit", "-an", "-i", str(short_clip)]
-    if subprocess.run(probe, env=offscreen, capture_output=True, timeout=60).returncode == 0:
-        yield offscreen
-        return
-    xvfb = shutil.which("Xvfb")
-    if not xvfb:
-        pytest.skip("ffplay cannot use SDL offscreen here and Xvfb is not installed")
-    display = f":{90 + os.getpid() % 100}"
-    proc = subprocess.Popen([xvfb, display, "-screen", "0", "320x240x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        env = dict(base, DISPLAY=display)
-        env.pop("SDL_VIDEODRIVER", None)
-        for _ in range(50):
-            if subprocess.run(probe, env=env, capture_output=True, timeout=60).returncode == 0:
-                break
-            time.sleep(0.1)
-        else:
-            pytest.skip("ffplay fails under Xvfb too")
-        yield env
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
 
 _PROBLEM = re.compile(r"error|fail|invalid|no such|unable|cannot", re.I)
 

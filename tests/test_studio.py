@@ -291,3 +291,18 @@ def test_print_cmd_shows_the_assets_as_inputs_even_for_a_gpu(studio_run, ffvfx_c
     assert res.returncode == 0, res.stderr  # an existing output does not stop a printed command
     assert "-hwaccel cuda" in res.stdout and res.stdout.count("layer-") == 3
     assert "generated background from the cache" in res.stderr
+
+
+def test_printed_studio_graph_plays_in_ffplay(studio_run, ffvfx_cmd, shot, models, ffplay, display_env):
+    """``ffplay -vf "$(ffvfx studio IN ALPHA --print ...)" IN``: the assets come in as movie= sources."""
+    import subprocess
+    d, cache, _ = studio_run
+    res = ffvfx_cmd("studio", shot / "in.mp4", shot / "in.alpha.mkv", "--prompt", "a wooden hall",
+                    *_model_args(models), "--seed", "7", "--print", "-q", env={"FFVFX_CACHE": str(cache)})
+    assert res.returncode == 0, res.stderr
+    line = res.stdout.strip()
+    assert line.count("movie=") == 4  # three layers and the alpha
+    play = subprocess.run([ffplay, "-hide_banner", "-loglevel", "error", "-autoexit", "-an", "-vf", line,
+                           "-i", str(shot / "in.mp4")], env=display_env, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    assert play.returncode == 0 and play.stderr.strip() == "", play.stderr

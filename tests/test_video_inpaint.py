@@ -278,3 +278,22 @@ def test_redo_paints_chosen_keyframes_with_new_seeds(painted, clip, model, monke
     assert log["seeds"]["20"] == [1000, 1001] and log["seeds"]["0"] == [0, 1] and log["model_loaded"]
     from ffvfx.errors import FfvfxError  # noqa: F401
     assert _rerun(clip, model, out.parent / "x.mkv", "--redo", "7") == 1  # 7 is not a keyframe
+
+
+def test_printed_inpaint_graph_plays_in_ffplay(painted, clip, model, ffvfx_cmd, ffplay, display_env):
+    """``--print`` gives the one graph with the patches and the mask as movie= sources; it plays."""
+    import subprocess
+    out, _ = painted
+    d, _ = clip
+    res = ffvfx_cmd("inpaint", d / "in.mkv", d / "mask.mkv", out, "--prompt", "a brick wall",
+                    "--model", model, "--resolution", "64", "--steps", "4", "--denoise", "0.9",
+                    "--keyframes", "0,20,40", "--propagate", "hold", "--blend", "3", "--grow", "0",
+                    "--feather", "0", "--print", "-q",
+                    env={"FFVFX_CACHE": str(out.parent / "cache")})
+    assert res.returncode == 0, res.stderr
+    line = res.stdout.strip()
+    assert line.count("movie=") == 2 and "maskedmerge" in line
+    play = subprocess.run([ffplay, "-hide_banner", "-loglevel", "error", "-autoexit", "-an", "-vf", line,
+                           "-i", str(d / "in.mkv")], env=display_env, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    assert play.returncode == 0 and play.stderr.strip() == "", play.stderr
