@@ -36,6 +36,7 @@ from ffvfx.matting.model import DEFAULT_MODEL, ModelOptions
 from ffvfx.matting.stream import ALPHA_CODECS, refine_line
 from ffvfx.probe import VideoInfo, probe
 from ffvfx.render import Effect, Encoding, Job, plan_for, print_command, printable_graph, run
+from ffvfx.segments import Windowed
 from ffvfx.sources import resolve
 
 PRINT_FORMS = ("line", "script", "cmd")
@@ -63,6 +64,13 @@ def render_options(func: Callable) -> Callable:
                      show_default="cpu, or $FFVFX_HW",
                      help="Where to decode/encode: cpu, auto (probe and pick), cuda[:GPU], "
                      "vaapi[:/dev/dri/renderDN], qsv[:NODE]. The effect's filters run on the CPU."),
+        click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Render this many segments side by side (frame-exact: each starts its "
+                     "effect's reach earlier); the pieces are joined without re-encoding."),
+        click.option("--ray", "ray_address", default=lambda: os.environ.get("RAY_ADDRESS"),
+                     show_default="$RAY_ADDRESS",
+                     help="Send the segments to this Ray cluster (auto, ray://HOST:10001, local); "
+                     "needs the ray extra."),
         click.option("--no-audio", is_flag=True, help="Drop the audio track."),
         click.option("-y", "--overwrite", is_flag=True, help="Replace an existing output."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes."),
@@ -88,7 +96,8 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict) -> None:
     job = Job(source, output or "out.mp4", make,
               Encoding(common["encoder"], common["crf"], common["qp"], common["preset"]),
               start=common["start"], duration=common["duration"], audio=not common["no_audio"],
-              overwrite=common["overwrite"], quiet=common["quiet"], hw=common["hw"])
+              overwrite=common["overwrite"], quiet=common["quiet"], hw=common["hw"],
+              jobs=common["jobs"], ray=common["ray_address"] or None)
     if source is None or (form in ("line", "script") and not common["preview"]):
         plan = plan_for(job, tools, info, probe=False) if common["hw"] != "cpu" else None
         graph = printable_graph(make, plan)
@@ -117,7 +126,7 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict) -> None:
 
 def _common(kwargs: dict) -> dict:
     keys = ("input", "output", "print_form", "preview", "size", "fps", "start", "duration", "crf",
-            "qp", "preset", "encoder", "hw", "no_audio", "overwrite", "quiet")
+            "qp", "preset", "encoder", "hw", "jobs", "ray_address", "no_audio", "overwrite", "quiet")
     return {k: kwargs.pop(k) for k in keys}
 
 
@@ -228,15 +237,19 @@ def trails_command(**kw) -> None:
                                               duration=common["duration"],
                                               motion_thresh=kw["motion_thresh"],
                                               focus_block=kw["focus_block"])
-            mask = Input(str(found.path), label="mask")
+            mask = Input(str(found.path), label="mask", aligned=True)
 
-        def effect(stream):
-            out = trails(stream, alpha=alpha.video if alpha else None, register=register, **params)
-            if mask is None:
-                return out
-            where = trail_mask(mask.video, layers=kw["layers"], spacing=kw["spacing"], register=register)
-            return mask_analysis.apply_mask(timeline.regular(stream), out, where)
-        return effect
+        def build(first: int, frames: int | None) -> Effect:
+            hook = register.window(first, frames) if register else None
+
+            def effect(stream):
+                out = trails(stream, alpha=alpha.video if alpha else None, register=hook, **params)
+                if mask is None:
+                    return out
+                where = trail_mask(mask.video, layers=kw["layers"], spacing=kw["spacing"], register=hook)
+                return mask_analysis.apply_mask(timeline.regular(stream), out, where)
+            return effect
+        return Windowed(build)
 
     deliver(make, common)
 
@@ -260,7 +273,7 @@ def _side_input(path: str, info: VideoInfo | None, common: dict, tools, what: st
         options += ["-ss", f"{common['start']:g}"]
     if common["duration"]:
         options += ["-t", f"{common['duration']:g}"]
-    return Input(path, options, label=what)
+    return Input(path, options, label=what, aligned=True)
 
 def _frames(text: str, fps: float, option: str) -> int:
     """A length given as seconds (``2s``, ``1.5s``) or frames (``45``), in frames."""
@@ -496,7 +509,14 @@ def composite_command(**kw) -> None:
         params = dict(bg=bg, size=(info.width, info.height), fps=info.fps, fit=kw["fit"],
                       pad_color=kw["pad_color"], feather=kw["feather"], shift=shift)
         composite_effect.composite(Input().video, Input().video, **params)  # validate early
-        return functools.partial(composite_effect.composite, alpha=alpha.video, **params)
+        if bg.kind != "video":
+            return functools.partial(composite_effect.composite, alpha=alpha.video, **params)
+        from ffvfx.segments import count_frames
+        period = composite_effect.loop_period(count_frames(bg.value, tools.ffmpeg),
+                                              probe(bg.value, tools).fps, info.fps) \
+            if common["jobs"] > 1 or common["ray_address"] else None
+        return Windowed(lambda first, frames: functools.partial(
+            composite_effect.composite, alpha=alpha.video, first=first, period=period, **params))
 
     deliver(make, common)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ffvfx import escape
 
@@ -21,6 +21,15 @@ _REACH = {
     "lagfun": lambda o: math.inf,
     "loop": lambda o: math.inf,
 }
+# Filters that need frames after the one they output (math.inf: to the end).
+_AHEAD = {
+    "minterpolate": lambda o: math.inf,
+    "reverse": lambda o: math.inf,
+}
+# Options that count frames from the first one a filter sees (a segment would restart the count).
+_FRAME_COUNTING = re.compile(r"(?<![A-Za-z_])(n|in|N)(?![A-Za-z_(])")
+_COUNTING_OPTIONS = {"trim": ("start_frame", "end_frame", "start", "end", "duration"),
+                     "select": None}  # None: every option
 
 
 class Stream:
@@ -69,17 +78,20 @@ class Input(Node):
     """A media input (``-i PATH``); ``path=None`` is the anonymous main input of a printed graph.
 
     ``options`` go before ``-i`` (``-stream_loop -1``); ``movie_options`` are what the same input
-    needs as a ``movie=`` source in printed and preview graphs (``{"loop": 0}``).
+    needs as a ``movie=`` source in printed and preview graphs (``{"loop": 0}``). ``aligned``: frame
+    n of this file goes with frame n of the main input (a matte, a mask, painted patches), so a
+    segment of the render seeks it with the main input; stills and looped backgrounds are not.
     """
 
     name = "input"
 
     def __init__(self, path: str | None = None, options: Sequence[str] = (), label: str = "in",
-                 movie_options: dict[str, object] | None = None):
+                 movie_options: dict[str, object] | None = None, aligned: bool = False):
         super().__init__([], 1, [label])
         self.path = path
         self.options = list(options)
         self.movie_options = dict(movie_options or {})
+        self.aligned = aligned
 
     @property
     def video(self) -> Stream:
@@ -106,6 +118,21 @@ class Filter(Node):
     def reach(self) -> float:
         rule = _REACH.get(self.name)
         return rule(self.opts) if rule else 0
+
+    def ahead(self) -> float:
+        rule = _AHEAD.get(self.name)
+        return rule(self.opts) if rule else 0
+
+    def counts_frames(self) -> bool:
+        """Its options number frames from the first one it sees (``crop=x='if(lt(n,40),..)'``,
+        ``trim=start_frame``); ``setpts`` is left out: a restarted clock moves every input alike."""
+        if self.name in ("setpts", "asetpts"):
+            return False
+        if self.name in _COUNTING_OPTIONS:
+            keys = _COUNTING_OPTIONS[self.name]
+            return any(keys is None or k in keys for k in self.opts) or bool(self.args)
+        values = [str(v) for v in (*self.args, *self.opts.values()) if isinstance(v, str)]
+        return any(_FRAME_COUNTING.search(v) for v in values)
 
 
 def filter(inputs: Stream | Sequence[Stream], name: str, /, *args: object, label: str | None = None,
@@ -210,17 +237,38 @@ class Graph:
         return {op.text.split("=", 1)[0] for op in ops}
 
     def reach(self) -> float:
-        """Past frames one output frame depends on (max over outputs; ``math.inf``: unbounded)."""
+        """Past frames of the main input one output frame depends on (max over outputs;
+        ``math.inf``: unbounded).
+
+        Only paths from the main input and inputs ``aligned`` with it count: a still background
+        looped forever (``loop``) does not make the graph depend on the input's past.
+        """
+        return self._span(Filter.reach)
+
+    def ahead(self) -> float:
+        """Frames after an output frame it depends on (``minterpolate``: ``math.inf``)."""
+        return self._span(Filter.ahead)
+
+    def _span(self, own: Callable[[Filter], float]) -> float:
+        timed = {id(n) for n in self.inputs[:1]} | {id(n) for n in self.inputs if n.aligned}
         memo: dict[int, float] = {}
 
-        def node_reach(node: Node) -> float:
+        def node_span(node: Node) -> float:
             if id(node) not in memo:
-                upstream = max((node_reach(s.node) for s in node.inputs), default=0)
-                own = node.reach() if isinstance(node, Filter) else 0
-                memo[id(node)] = upstream + own
+                if isinstance(node, Input):
+                    memo[id(node)] = 0 if id(node) in timed else -math.inf
+                else:
+                    upstream = max((node_span(s.node) for s in node.inputs), default=-math.inf)
+                    memo[id(node)] = upstream + own(node) if upstream > -math.inf else upstream
             return memo[id(node)]
 
-        return max(node_reach(s.node) for s in self.outputs)
+        return max(0, max(node_span(s.node) for s in self.outputs))
+
+    def frame_counting(self) -> list[str]:
+        """Names of the filters whose options number frames from the start (see
+        :meth:`Filter.counts_frames`): a graph with them is only right for a segment when it was
+        built for that segment."""
+        return sorted({f.name for f in self.filters if f.counts_frames()})
 
     @property
     def anonymous(self) -> bool:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ffvfx.atomic import atomic_path
 from ffvfx.encoders import family, quality_args
@@ -29,6 +30,9 @@ from ffvfx.targets import CPU, Plan, Target
 from ffvfx.targets import probe as hw_probe
 from ffvfx.targets.lower import lower
 from ffvfx.toolchain import Toolchain
+
+if TYPE_CHECKING:
+    from ffvfx.segments import Segment
 
 Effect = Callable[[Stream], Stream]
 
@@ -79,6 +83,8 @@ class Job:
     overwrite: bool = False
     quiet: bool = False
     hw: str = "cpu"                 # --hw: cpu, auto, cuda[:N], vaapi[:NODE], qsv[:NODE]
+    jobs: int = 1                   # --jobs: segments rendered side by side (ffvfx.segments)
+    ray: str | None = None          # --ray: a Ray cluster's address for the segments
 
 
 def printable_graph(effect: Effect, plan: Plan | None = None) -> Graph:
@@ -132,40 +138,57 @@ def input_notes(info: VideoInfo | None) -> list[str]:
     return notes
 
 
-def _audio_args(info: VideoInfo | None, job: Job) -> list[str]:
+def audio_args(info: VideoInfo | None, job: Job, index: int = 0) -> list[str]:
+    """Map and codec of the input's first audio track (input ``index``), copied where the output
+    container takes it; nothing when the job drops audio or there is none."""
     if not job.audio or info is None or info.audio_codec is None:
         return []
     ext = Path(job.output).suffix.lower()
     codec = info.audio_codec
+    track = ["-map", f"{index}:a:0"]
     if ext in (".mp4", ".m4v", ".mov") and codec not in _MP4_AUDIO:
-        return ["-map", "0:a:0", "-c:a", "aac", "-b:a", "192k"]
+        return track + ["-c:a", "aac", "-b:a", "192k"]
     if ext == ".webm" and codec not in _WEBM_AUDIO:
-        return ["-map", "0:a:0", "-c:a", "libopus", "-b:a", "160k"]
-    return ["-map", "0:a:0", "-c:a", "copy"]
+        return track + ["-c:a", "libopus", "-b:a", "160k"]
+    return track + ["-c:a", "copy"]
+
+
+def range_args(job: Job) -> list[str]:
+    """``-ss``/``-t`` of the job's time range, for its input."""
+    return ((["-ss", f"{job.start:g}"] if job.start else [])
+            + (["-t", f"{job.duration:g}"] if job.duration else []))
 
 
 def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
-            script_path: str | None = None, plan: Plan | None = None) -> tuple[list[str], Graph]:
+            script_path: str | None = None, plan: Plan | None = None,
+            segment: Segment | None = None) -> tuple[list[str], Graph]:
     """The ffmpeg argv for ``job`` writing ``out_path`` (graph from ``script_path`` if given),
-    run where ``plan`` says (default: the CPU with the job's encoder)."""
+    run where ``plan`` says (default: the CPU with the job's encoder). With a ``segment`` the
+    input and the aligned side files are cut to its frames, its pre-roll trimmed, no audio."""
     plan = plan or Plan(CPU, encoder=job.encoding.resolved(job.output))
     inp = Input(job.source.path, job.source.options)
-    graph = Graph(lower(_conform(job.effect(inp.video), info), inp, plan), [inp], labelled=True)
+    if segment is None:
+        out = job.effect(inp.video)
+    else:
+        out = segment.trimmed(segment.effect(job.effect)(inp.video))
+    graph = Graph(lower(_conform(out, info), inp, plan), [inp], labelled=True)
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     argv += plan.global_args()
-    if job.start:
-        argv += ["-ss", f"{job.start:g}"]
-    if job.duration:
-        argv += ["-t", f"{job.duration:g}"]
+    if segment is None:
+        argv += range_args(job)
+    else:
+        argv += segment.input_args(job.start, job.duration, info.fps)
     argv += plan.input_args(info.codec if info else None)
     argv += inp.options + ["-i", _input_path(job.source)]
     for side in graph.inputs[1:]:  # side files an effect reads (masks, mattes, plates)
-        argv += side.options + ["-i", media_path(side.path)]
+        options = segment.side_options(side.options, info.fps) if segment and side.aligned \
+            else side.options
+        argv += options + ["-i", media_path(side.path)]
     if script_path:
         argv += [tools.script_option(), script_path]
     else:
         argv += ["-filter_complex", graph.line()]
-    argv += ["-map", graph.output_maps()[0]] + _audio_args(info, job)
+    argv += ["-map", graph.output_maps()[0]] + (audio_args(info, job) if segment is None else ["-an"])
     encoder = plan.encoder or job.encoding.resolved(job.output)
     presets = tools.encoder_presets(encoder) if job.encoding.preset and family(encoder) in (
         "nvenc", "qsv") else ()
@@ -195,7 +218,8 @@ def _say(job: Job, notes: Sequence[str]) -> None:
             print(f"ffvfx: {note}", file=sys.stderr)
 
 
-def _check_paths(job: Job) -> None:
+def check_paths(job: Job) -> None:
+    """The output is not the input, not a folder, new (or ``overwrite``), in an existing folder."""
     out = Path(job.output)
     if not job.source.device:
         src = Path(job.source.path)
@@ -217,7 +241,10 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
     """
     if info is None and not job.source.device:
         info = probe(job.source.path, tools)
-    _check_paths(job)
+    if job.jobs > 1 or job.ray:
+        from ffvfx import segments
+        return segments.render(job, tools, info)
+    check_paths(job)
     out = Path(job.output)
     script = None
     try:
@@ -226,7 +253,7 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
             argv, graph = command(job, tools, info, tmp, plan=plan)
             tools.require_filters(graph.filter_names())
             tools.require_encoder(plan.encoder)
-            if len(graph.line()) > _SCRIPT_THRESHOLD:
+            if needs_script(graph):
                 sfd, script = tempfile.mkstemp(prefix=".ffvfx-graph.", suffix=".txt")
                 with os.fdopen(sfd, "w") as f:
                     f.write(graph.script())
@@ -243,6 +270,11 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
     return info
 
 
+def needs_script(graph: Graph) -> bool:
+    """The graph is too long for argv and goes to ffmpeg as a script file."""
+    return len(graph.line()) > _SCRIPT_THRESHOLD
+
+
 def expected_frames(info: VideoInfo | None, start: float | None = None,
                     duration: float | None = None) -> int | None:
     """Frames a render of ``info`` from ``start`` for ``duration`` seconds will have (for the bar)."""
@@ -256,14 +288,18 @@ def expected_frames(info: VideoInfo | None, start: float | None = None,
     return frames
 
 
-def execute(argv: list[str], bar: ProgressBar) -> int:
-    """Run ffmpeg with ``-progress`` into ``bar``; returns frames written. Ctrl-C stops ffmpeg."""
+def execute(argv: list[str], bar: ProgressBar, running: list | None = None) -> int:
+    """Run ffmpeg with ``-progress`` into ``bar`` (anything with ``feed`` and ``frames``); returns
+    frames written. Ctrl-C stops ffmpeg. ``running`` holds the process while it runs, for a caller
+    that runs several at once to stop them all."""
     argv = argv[:1] + ["-progress", "pipe:1", "-nostats"] + argv[1:]
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 errors="replace")
     except OSError as exc:
         raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
+    if running is not None:
+        running.append(proc)
     errors: list[str] = []
     reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
     reader.start()
@@ -278,6 +314,9 @@ def execute(argv: list[str], bar: ProgressBar) -> int:
             proc.kill()
             proc.wait()
         raise
+    finally:
+        if running is not None and proc in running:
+            running.remove(proc)
     reader.join(timeout=5)
     if proc.returncode != 0:
         raise FfvfxError("ffmpeg failed: " + _summary(errors))

@@ -39,6 +39,7 @@ from ffvfx.graph import Input
 from ffvfx.probe import VideoInfo, probe
 from ffvfx.progress import ProgressBar
 from ffvfx.rawvideo import frames
+from ffvfx.segments import Windowed, window
 from ffvfx.toolchain import Toolchain, _cache_dir
 
 ASSET_VERSION = 1
@@ -382,18 +383,22 @@ def _clean_alpha(alpha: str, tools: Toolchain, opts: Options, quiet: bool) -> st
 
 
 def effect(assets: Assets, info: VideoInfo, opts: Options):
-    """The studio's effect on the input stream (the render's one graph)."""
+    """The studio's effect on the input stream (the render's one graph), per segment of it: the
+    parallax crops and the gains are per frame."""
     from ffvfx.effects.composite import over
     from ffvfx.effects.parallax import parallax
 
-    alpha = Input(assets.alpha, label="alpha")
+    alpha = Input(assets.alpha, label="alpha", aligned=True)
 
-    def apply(stream):
-        behind = parallax(assets.layers, assets.offsets, size=(info.width, info.height),
-                          margin=assets.margin, fps=info.fps, depth_scale=opts.depth_scale,
-                          gains=assets.gains)
-        return over(stream, alpha.video, behind, feather=opts.feather)
-    return apply
+    def build(first: int, frames: int | None):
+        def apply(stream):
+            behind = parallax(assets.layers, window(assets.offsets, first, frames),
+                              size=(info.width, info.height), margin=assets.margin, fps=info.fps,
+                              depth_scale=opts.depth_scale,
+                              gains=window(assets.gains, first, frames) if assets.gains else None)
+            return over(stream, alpha.video, behind, feather=opts.feather)
+        return apply
+    return Windowed(build)
 
 
 def folder_for(output: str) -> Path:

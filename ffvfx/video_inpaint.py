@@ -40,6 +40,7 @@ from ffvfx.graph import Input
 from ffvfx.probe import VideoInfo
 from ffvfx.progress import ProgressBar
 from ffvfx.rawvideo import frames
+from ffvfx.segments import Windowed, window
 from ffvfx.toolchain import Toolchain, _cache_dir
 
 JUMP_FACTOR = 3.0     # a group start whose patch changes 3x more than the original ...
@@ -309,16 +310,21 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
         say(f"{len(jumps)} group(s) jump at their start: {', '.join(str(groups[g][0]) for g in jumps)}"
             + ("; rebuilt by interpolation" if opts.drop_bad and bad else "; see inpaint.json"))
     drop = [(a, b - 1) for a, b in bad] if opts.drop_bad else []
-    patches = Input(str(patches_path), label="patches")
+    patches = Input(str(patches_path), label="patches", aligned=True)
     region = Input(mask, ["-ss", f"{opts.start:g}"] if opts.start and not mask_ranged else [],
-                   label="mask")
+                   label="mask", aligned=True)
     if opts.duration and not mask_ranged:
         region.options += ["-t", f"{opts.duration:g}"]
 
-    def effect(stream):
-        return patch(stream, patches.video, region.video, grow=opts.grow, feather=opts.feather,
-                     gains=gains, overlay_original=opts.overlay_original, drop=drop, fps=info.fps,
-                     count=count)
+    def build(first: int, frames: int | None):
+        # frames dropped for interpolation are numbered in the whole range: --drop-bad renders in
+        # one pass (minterpolate needs the frames after each one), so only the gains are windowed
+        def effect(stream):
+            return patch(stream, patches.video, region.video, grow=opts.grow, feather=opts.feather,
+                         gains=window(gains, first, frames), overlay_original=opts.overlay_original,
+                         drop=drop, fps=info.fps, count=count)
+        return effect
+    effect = Windowed(build)
     analysis_s = time.perf_counter() - t0
     render(effect)
     log = {"input": src, "mask": mask, "output": output, "keyframes": keys,

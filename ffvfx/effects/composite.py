@@ -70,8 +70,14 @@ class Background:
     kind: str
     value: str
 
-    def stream(self, size: tuple[int, int], fps: Fraction) -> Stream:
-        """The background as an endless stream at ``fps`` on the regular grid (not yet fitted)."""
+    def stream(self, size: tuple[int, int], fps: Fraction, first: int = 0,
+               period: int | None = None) -> Stream:
+        """The background as an endless stream at ``fps`` on the regular grid (not yet fitted).
+
+        ``first``: the output frame it starts at (a segment of the render); a video background
+        then starts where one pass would show it, ``first`` frames on (modulo its loop ``period``
+        in output frames, when whole).
+        """
         rate = _rate_text(fps)
         if self.kind == "color":
             return timeline.regular(source("color", c=self.value, s=f"{size[0]}x{size[1]}", r=rate,
@@ -82,7 +88,19 @@ class Background:
         clip = Input(self.value, ["-stream_loop", "-1"], label="bgvideo", movie_options={"loop": 0})
         # regular first: movie=...:loop=0 restarts timestamps at 0 on every pass (ffmpeg 5.1),
         # which fps would drop as late frames; frame numbers keep counting.
-        return timeline.regular(timeline.regular(clip.video).filter("fps", fps=rate))
+        moving = timeline.regular(timeline.regular(clip.video).filter("fps", fps=rate))
+        skip = first % period if period else first
+        if skip:
+            moving = timeline.regular(moving.filter("trim", start_frame=skip)
+                                      .filter("setpts", "PTS-STARTPTS"))
+        return moving
+
+
+def loop_period(frames: int, bg_fps: Fraction, fps: Fraction) -> int | None:
+    """Output frames (at ``fps``) after which a looped ``frames``-frame video background at
+    ``bg_fps`` repeats exactly, or None when that is not a whole number."""
+    period = Fraction(frames) * Fraction(fps) / Fraction(bg_fps)
+    return int(period) if period.denominator == 1 else None
 
 
 def parse_colour(text: str) -> str | None:
@@ -151,13 +169,14 @@ def shift_background(bg: Stream, size: tuple[int, int], shift: tuple[int, int]) 
 
 def composite(picture: Stream, alpha: Stream, bg: Background, *, size: tuple[int, int],
               fps: Fraction, fit: str = "cover", pad_color: str = "black", feather: float = 0.0,
-              shift: tuple[int, int] = (0, 0)) -> Stream:
+              shift: tuple[int, int] = (0, 0), first: int = 0, period: int | None = None) -> Stream:
     """``picture`` where ``alpha`` is white over ``bg`` where it is black, as planar RGB.
 
     ``size`` (w, h) and ``fps`` are the input's; ``feather``: Gaussian sigma (px) softening the
-    alpha's edge; ``shift``: background offset (px, x right, y down).
+    alpha's edge; ``shift``: background offset (px, x right, y down); ``first``/``period``: where
+    a segment of the render starts (see :meth:`Background.stream`).
     """
-    behind = fit_background(bg.stream(size, fps), size, fit, pad_color)
+    behind = fit_background(bg.stream(size, fps, first, period), size, fit, pad_color)
     behind = shift_background(behind, size, shift).named("bg")
     return over(picture, alpha, behind, feather=feather)
 

@@ -23,11 +23,13 @@ past ~97 terms. ``perspective``'s frame variable ``in`` counts from 1; ``crop``'
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 
 from ffvfx.analysis.camera import CameraPath
 from ffvfx.graph import Stream
+from ffvfx.segments import window
 
 DIGITS = 4
 """Decimals kept in expression constants (1/10000 px)."""
@@ -133,10 +135,19 @@ class EchoRegister:
     """
 
     def __init__(self, path: CameraPath, spacing: int, layers: int):
+        self.spacing = spacing
         self.shifts = {k: [[round(v) for v in axis] for axis in _echo_shift_limited(path, k * spacing)]
                        for k in range(1, layers + 1)}
         m = max((abs(v) for ix, iy in self.shifts.values() for v in ix + iy), default=0) + 1
         self.margin = m + m % 2
+
+    def window(self, first: int, frames: int | None) -> EchoRegister:
+        """The hook for a segment of the clip: ``frames`` frames (None: to the end) from frame
+        ``first``, same margin (echo k's branch is ``k*spacing`` frames longer than its input)."""
+        part = copy.copy(self)
+        part.shifts = {k: [window(axis, first, frames, k * self.spacing) for axis in xy]
+                       for k, xy in self.shifts.items()}
+        return part
 
     def prepare(self, stream: Stream) -> Stream:
         return pad_smeared(stream, self.margin, label="padded")
