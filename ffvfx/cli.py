@@ -829,8 +829,12 @@ def inpaint_command(**kw) -> None:
     def render(effect: Effect) -> None:
         deliver(lambda _info: effect, common)
 
+    cluster = None
+    if common["ray_address"] and not opts.picks:
+        from ffvfx import cluster as ray_cluster
+        cluster = ray_cluster.connect(common["ray_address"])
     video_inpaint.run(src.path, mask, output, tools, info, opts, say=say, quiet=common["quiet"],
-                      render=render, mask_ranged=auto)
+                      render=render, mask_ranged=auto, cluster=cluster)
     if not (common["print_form"] or common["preview"]):
         work = video_inpaint.work_folder(output)
         result = Input(output, label="result")
@@ -842,6 +846,43 @@ def inpaint_command(**kw) -> None:
 
 
 _second_argument(inpaint_command, "mask_path")
+
+
+@main.command("batch", context_settings={"ignore_unknown_options": True,
+                                         "allow_interspersed_args": False})
+@click.option("--jobs", "-j", type=click.IntRange(min=1),
+              default=lambda: max(1, (os.cpu_count() or 2) // 2), show_default="half the CPUs",
+              help="Files rendered at a time (a --jobs after COMMAND is each file's segments).")
+@click.option("--ray", "ray_address", default=lambda: os.environ.get("RAY_ADDRESS"),
+              show_default="$RAY_ADDRESS", help="Run each file as a task on this Ray cluster.")
+@click.option("-q", "--quiet", is_flag=True, help="Only failures and the summary.")
+@click.argument("command")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def batch_command(jobs, ray_address, quiet, command, args) -> None:
+    """Run COMMAND over many FILES into a folder: ffvfx batch COMMAND [options] FILES... -o DIR.
+
+    Outputs are named after the inputs (DIR/clip.mp4; matte and loop: DIR/clip_matte/). A file
+    that fails fails alone; the exit code is the number of files that failed (0: all done).
+    """
+    from ffvfx import batch
+    args = list(args)
+    outdir = None
+    for flag in ("-o", "--output-dir", "--output"):
+        while flag in args:
+            i = args.index(flag)
+            if i + 1 >= len(args):
+                raise FfvfxError(f"{flag} needs the output folder")
+            outdir = args[i + 1]
+            del args[i:i + 2]
+    if outdir is None:
+        raise FfvfxError("give the output folder: ffvfx batch COMMAND [options] FILES... -o DIR")
+    sub = main.commands.get(command)
+    if sub is None:
+        raise FfvfxError(f"batch {command}: no such command")
+    runs = batch.plan(command, sub, args, Path(outdir))
+    failed = batch.execute(runs, Path(outdir), jobs, quiet, ray_address or None)
+    if failed:
+        raise click.exceptions.Exit(min(failed, 100))
 
 
 @main.command("demo")
@@ -892,7 +933,9 @@ def doctor_command() -> None:
 def run_cli(argv: list[str] | None = None) -> int:
     """Entry point: one line on stderr and a non-zero exit for every user error, no traceback."""
     try:
-        main.main(args=argv, prog_name="ffvfx", standalone_mode=False)
+        code = main.main(args=argv, prog_name="ffvfx", standalone_mode=False)
+        if isinstance(code, int):  # click returns an Exit's code when not standalone
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

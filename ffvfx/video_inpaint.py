@@ -173,10 +173,12 @@ def pick(candidates: list[np.ndarray], region: np.ndarray, previous: np.ndarray 
 
 
 def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opts: Options, *,
-        say: Callable[[str], None], quiet: bool, render: Callable, mask_ranged: bool = False) -> dict:
+        say: Callable[[str], None], quiet: bool, render: Callable, mask_ranged: bool = False,
+        cluster=None) -> dict:
     """Everything up to and including the render (``render(effect)`` runs the graph).
 
     ``mask_ranged``: the mask already covers only ``opts.start``/``duration`` (``auto`` makes it so).
+    ``cluster``: a :class:`ffvfx.cluster.Cluster` that paints the keyframes (one actor per GPU).
     """
     import cv2
 
@@ -227,24 +229,35 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     if unknown:
         raise FfvfxError(f"--redo {','.join(map(str, sorted(unknown)))}: not keyframes ({keys})")
     candidates: dict[int, list[np.ndarray]] = {}
-    bar = ProgressBar("keyframes", len(keys), enabled=not quiet and opts.picks is None)
-    for i, k in enumerate(keys):
-        files = [cand_dir / f"key{k:05d}-c{j}.png" for j in range(opts.candidates)]
+    files = {k: [cand_dir / f"key{k:05d}-c{j}.png" for j in range(opts.candidates)] for k in keys}
+    work_items = []  # (keyframe, file, seed) still to paint
+    for k in keys:
         if k in redo:
             attempts[str(k)] = attempts.get(str(k), 0) + 1
-        fresh = k in redo or not all(p.exists() for p in files)
+        fresh = k in redo or not all(p.exists() for p in files[k])
         if fresh and opts.picks:
             raise FfvfxError(f"--picks: keyframe {k} has no candidates for these settings; run without "
                              "--picks (or with the settings that made them) first")
         if fresh and regions[k].any():
-            cand_dir.mkdir(parents=True, exist_ok=True)
             base = opts.seed + 1000 * attempts.get(str(k), 0)
-            for j, p in enumerate(files):
-                write_png(p, painter.paint(originals[k], regions[k], base + j))
+            work_items += [(k, p, base + j) for j, p in enumerate(files[k])]
+    if work_items:
+        cand_dir.mkdir(parents=True, exist_ok=True)
+    if cluster is not None and work_items:
+        say(f"painting {len(work_items)} candidates on Ray at {cluster.address}")
+        painted = cluster.paint(opts, [(originals[k], regions[k], seed) for k, _, seed in work_items])
+        for (_, p, _), (image, steps) in zip(work_items, painted, strict=True):
+            write_png(p, image)
+            painter.step_seconds += steps
+    else:
+        bar = ProgressBar("keyframes", len(work_items), enabled=not quiet)
+        for i, (k, p, seed) in enumerate(work_items):
+            write_png(p, painter.paint(originals[k], regions[k], seed))
+            bar.frames = i + 1
+            bar.draw(final=i + 1 == len(work_items))
+    for k in keys:
         candidates[k] = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) if p.exists() else originals[k]
-                         for p in files]
-        bar.frames = i + 1
-        bar.draw(final=i + 1 == len(keys))
+                         for p in files[k]]
     if cand_dir.exists():
         write_text(cand_dir / "attempts.json", json.dumps(attempts))
     painter.pipe = None
