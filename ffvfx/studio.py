@@ -385,17 +385,19 @@ def _clean_alpha(alpha: str, tools: Toolchain, opts: Options, quiet: bool) -> st
 def effect(assets: Assets, info: VideoInfo, opts: Options):
     """The studio's effect on the input stream (the render's one graph), per segment of it: the
     parallax crops and the gains are per frame."""
+    from ffvfx.effects import exposure
     from ffvfx.effects.composite import over
     from ffvfx.effects.parallax import parallax
 
     alpha = Input(assets.alpha, label="alpha", aligned=True)
+    exposed = exposure.needed(assets.gains)
 
     def build(first: int, frames: int | None):
         def apply(stream):
             behind = parallax(assets.layers, window(assets.offsets, first, frames),
                               size=(info.width, info.height), margin=assets.margin, fps=info.fps,
                               depth_scale=opts.depth_scale,
-                              gains=window(assets.gains, first, frames) if assets.gains else None)
+                              gains=window(assets.gains, first, frames) if exposed else None)
             return over(stream, alpha.video, behind, feather=opts.feather)
         return apply
     return Windowed(build)

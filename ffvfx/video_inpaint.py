@@ -184,6 +184,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
 
     from ffvfx.analysis import keyframes as kf
     from ffvfx.analysis.flow import carry
+    from ffvfx.effects.exposure import needed
     from ffvfx.effects.patch import patch
     from ffvfx.matting.stream import FrameEncoder, encoder_argv
     from ffvfx.studio import file_identity, write_png
@@ -329,12 +330,15 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     if opts.duration and not mask_ranged:
         region.options += ["-t", f"{opts.duration:g}"]
 
+    exposed = needed(gains)
+
     def build(first: int, frames: int | None):
         # frames dropped for interpolation are numbered in the whole range: --drop-bad renders in
         # one pass (minterpolate needs the frames after each one), so only the gains are windowed
         def effect(stream):
             return patch(stream, patches.video, region.video, grow=opts.grow, feather=opts.feather,
-                         gains=window(gains, first, frames), overlay_original=opts.overlay_original,
+                         gains=window(gains, first, frames) if exposed else None,
+                         overlay_original=opts.overlay_original,
                          drop=drop, fps=info.fps, count=count)
         return effect
     effect = Windowed(build)

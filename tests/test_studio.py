@@ -140,6 +140,24 @@ def test_rerender_with_another_depth_scale_runs_no_model(studio_run, shot, monke
     assert len(media.decode(out)) == 60
 
 
+def test_jobs_rerender_equals_one_pass(studio_run, shot, monkeypatch, media):
+    """--jobs 3 from the cached assets: parallax crops and gains windowed per segment, the alpha
+    seeked with the input; lossless renders are identical frame for frame."""
+    d, cache, _ = studio_run
+    from ffvfx import cli
+    monkeypatch.setenv("FFVFX_CACHE", str(cache))
+    ids = json.loads((d / "studio" / "studio.json").read_text())["models"]
+    outs = [d / f"jobs{j}.mkv" for j in (1, 3)]
+    for j, out in zip((1, 3), outs, strict=True):
+        assert cli.run_cli(["studio", str(shot / "in.mp4"), str(shot / "in.alpha.mkv"), str(out),
+                            "--prompt", "a wooden hall", "--model", ids["inpaint"]["id"],
+                            "--controlnet", ids["controlnet"]["id"], "--depth-model", ids["depth"]["id"],
+                            "--resolution", "64", "--steps", "2", "--seed", "7", "--encoder", "libx264",
+                            "--qp", "0", "--jobs", str(j), "-y", "-q"]) == 0
+    one, three = (media.decode(o) for o in outs)
+    assert one.shape == (60, 180, 320, 3) and np.array_equal(one, three)
+
+
 # -- the parallax maths -----------------------------------------------------------------------
 def test_layers_shift_by_depth_scale_times_the_path(media, tmp_path, shot, tools):
     """Two layers of known textures: each frame equals, pixel for pixel, the far texture cropped at

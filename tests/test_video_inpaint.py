@@ -297,3 +297,43 @@ def test_printed_inpaint_graph_plays_in_ffplay(painted, clip, model, ffvfx_cmd, 
                            "-i", str(d / "in.mkv")], env=display_env, capture_output=True, text=True,
                           timeout=60, stdin=subprocess.DEVNULL)
     assert play.returncode == 0 and play.stderr.strip() == "", play.stderr
+
+
+def test_jobs_rerender_equals_one_pass(painted, clip, model, monkeypatch, media):
+    """--jobs 3 over the cached candidates: the per-frame gains are windowed per segment and the
+    patches and mask seeked with the input, so the frames equal one pass exactly."""
+    out, work = painted
+    d, _ = clip
+    from ffvfx import cli
+    monkeypatch.setenv("FFVFX_CACHE", str(out.parent / "cache"))
+    args = ["inpaint", str(d / "in.mkv"), str(d / "mask.mkv"), "--prompt", "a brick wall", "--model",
+            model, "--resolution", "64", "--steps", "4", "--denoise", "0.9", "--keyframes", "0,20,40",
+            "--propagate", "hold", "--blend", "3", "--grow", "0", "--feather", "0", "--candidates",
+            "2", "--encoder", "ffv1", "--picks", str(work / "picks.json"), "-q", "-y"]
+    outs = [out.parent / f"jobs{j}.mkv" for j in (1, 3)]
+    for j, o in zip((1, 3), outs, strict=True):
+        assert cli.run_cli([*args[:3], str(o), *args[3:], "--jobs", str(j)]) == 0
+    one, three = (media.decode(o) for o in outs)
+    assert one.shape == (N, H, W, 3) and np.array_equal(one, three)
+
+
+def test_keyframes_painted_on_ray_actors_match_local_painting(clip, model):
+    """The actor path (one per GPU, one here) paints what the local painter paints, seed for seed."""
+    ray = pytest.importorskip("ray")
+    from ffvfx import cluster, video_inpaint
+    d, src = clip
+    opts = video_inpaint.Options(prompt="a brick wall", model=model, resolution=64, steps=2, denoise=0.9,
+                                 device="cpu")
+    region = np.zeros((H, W), bool)
+    region[BOX] = True
+    local = video_inpaint.Painter(opts, say=lambda msg: None)
+    want = [local.paint(src[k], region, 5 + k) for k in (0, 20)]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        got = cluster.connect("local").paint(opts, [(src[k], region, 5 + k) for k in (0, 20)])
+    finally:
+        ray.shutdown()
+    for (image, steps), expected in zip(got, want, strict=True):
+        assert len(steps) >= 1
+        assert np.abs(image.astype(int) - expected).max() <= 1
+        assert not np.array_equal(image[region], src[0][region])

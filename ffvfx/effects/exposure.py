@@ -15,10 +15,16 @@ from ffvfx.effects.register import per_frame
 from ffvfx.graph import Stream
 
 
-def expose(stream: Stream, gains: Sequence[float], label: str = "exposed") -> Stream:
+def needed(gains: Sequence[float] | None) -> bool:
+    """Some gain is not 1: the exposure must run (decide on the whole clip's gains, not on a
+    segment's: ``eq``'s round trip through yuv444p changes pixels even where a gain is 1)."""
+    return bool(gains) and any(abs(g - 1) > 1e-4 for g in gains)
+
+
+def expose(stream: Stream, gains: Sequence[float] | None, label: str = "exposed") -> Stream:
     """``stream`` with frame n scaled by ``gains[n]`` (the last gain holds after the end), planar
-    RGB out; unchanged when every gain is 1."""
-    if not gains or all(abs(g - 1) <= 1e-4 for g in gains):
+    RGB out; unchanged without gains (see :func:`needed`)."""
+    if not gains:
         return stream
     g = per_frame(list(gains))
     return (stream.filter("format", "yuv444p")

@@ -31,7 +31,7 @@ def patch(original: Stream, patches: Stream, mask: Stream, *, grow: int = 0, fea
     m = m.filter("format", "gbrp", label="region")
     base = timeline.regular(original).filter("format", "gbrp", label="original")
     painted = timeline.regular(patches).filter("format", "gbrp")
-    painted = expose(painted, gains or []).named("painted")
+    painted = expose(painted, gains).named("painted")
     out = filter([base, painted, m], "maskedmerge", label="merged")
     if overlay_original > 0:
         w = overlay_original
