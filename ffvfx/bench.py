@@ -71,6 +71,7 @@ class Run:
     peak_mb: float
     stdout: str
     stderr: str = ""
+    cpu: float = 0.0    # user + system seconds of the process tree
 
 
 def _children() -> dict[int, list[int]]:
@@ -95,6 +96,11 @@ def _hwm_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _tree_cpu(usage) -> float:
+    """CPU seconds of a waited-for process and the children it waited for."""
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(argv: list[str], interval: float = 0.1) -> Run:
@@ -135,7 +141,7 @@ def measure(argv: list[str], interval: float = 0.1) -> Run:
             raise RuntimeError(f"exit {proc.returncode}: {' '.join(argv)}\n{tail}")
         peak_kb = max(usage.ru_maxrss, tree_kb[0])
         return Run(wall, peak_kb / 1024, out.read().decode(errors="replace"),
-                   err.read().decode(errors="replace"))
+                   err.read().decode(errors="replace"), _tree_cpu(usage))
 
 
 # -- the rows ------------------------------------------------------------------------------------------
@@ -581,9 +587,10 @@ def main(argv: list[str] | None = None) -> int:
     mt.add_argument("--size", default="960x540", help="demo clip size (default 960x540)")
     mt.add_argument("--seconds", type=float, default=10.0, help="clip length (default 10)")
     mt.add_argument("--long", type=float, default=120.0, help="long clip length (default 120)")
-    from ffvfx import bench_hw, bench_studio
+    from ffvfx import bench_hw, bench_scale, bench_studio
     bench_hw.add_parser(sub)
     bench_studio.add_parser(sub)
+    bench_scale.add_parser(sub)
     cv = sub.add_parser("cvloop", help="internal: the OpenCV/numpy loop; prints 'frames N'")
     cv.add_argument("input")
     cv.add_argument("--frames", type=int, default=150)
@@ -602,6 +609,8 @@ def main(argv: list[str] | None = None) -> int:
         return bench_hw.bench_hw(args)
     if args.command == "studio":
         return bench_studio.bench_studio(args)
+    if args.command == "scale":
+        return bench_scale.bench_scale(args)
     return bench_trails(args) if args.command == "trails" else bench_motion(args)
 
 

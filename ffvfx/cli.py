@@ -928,6 +928,13 @@ def doctor_command() -> None:
     for name in hw_probe.AUTO_ORDER:
         status = hw_probe.describe(tools, name)
         click.echo(f"--hw      {name:<28} {status}")
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        ray = f"ray {version('ray')}"
+    except PackageNotFoundError:
+        from ffvfx.cluster import INSTALL
+        ray = f"missing: {INSTALL}"
+    click.echo(f"--ray     {ray}")
 
 
 def run_cli(argv: list[str] | None = None) -> int:

@@ -78,13 +78,13 @@ class Cluster:
                 done, pending = self.ray.wait(pending, num_returns=1)
                 seg, path, part = refs[done[0]]
                 try:
-                    frames, data = self.ray.get(done[0])
+                    frames, data, seconds = self.ray.get(done[0])
                 except self.ray.exceptions.RayError as exc:
                     raise FfvfxError(f"{seg.describe()} failed twice on Ray: {_cause(exc)}") from None
                 path.write_bytes(data)
                 part.frames = frames
                 tally.update()
-                pieces[seg.index] = Piece(seg, path, frames)
+                pieces[seg.index] = Piece(seg, path, frames, seconds)
         except BaseException:
             for ref in refs:
                 self.ray.cancel(ref, force=True)
@@ -148,8 +148,9 @@ class PainterActor:
         return image, self.painter.step_seconds[before:]
 
 
-def render_segment(argv: list[str], script: tuple[int, str] | None) -> tuple[int, bytes]:
-    """On a worker: run one segment's ffmpeg into a temporary file; (frames, the file's bytes)."""
+def render_segment(argv: list[str], script: tuple[int, str] | None) -> tuple[int, bytes, float]:
+    """On a worker: run one segment's ffmpeg into a temporary file; (frames, the file's bytes,
+    seconds it took)."""
     from ffvfx.progress import ProgressBar
     from ffvfx.render import execute
 
@@ -164,8 +165,9 @@ def render_segment(argv: list[str], script: tuple[int, str] | None) -> tuple[int
             argv[index] = os.path.join(folder, "graph.txt")
             Path(argv[index]).write_text(text)
         argv[-1] = os.path.join(folder, Path(argv[-1]).name)
+        began = time.perf_counter()
         frames = execute(argv, ProgressBar("segment", None, enabled=False))
-        return frames, Path(argv[-1]).read_bytes()
+        return frames, Path(argv[-1]).read_bytes(), time.perf_counter() - began
 
 
 def run_cli_remote(argv: list[str], src: str) -> tuple[int, str, float, dict[str, bytes]]:

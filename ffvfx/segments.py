@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -236,6 +237,7 @@ class Piece:
     segment: Segment
     path: Path
     frames: int
+    seconds: float = 0.0    # wall time of its ffmpeg
 
 
 def workdir(output: str) -> tempfile.TemporaryDirectory:
@@ -319,7 +321,9 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
         say(f"--jobs {job.jobs}: {reason}; rendering in one pass")
         return one_pass.run(sequential, tools, info)
     one_pass.check_paths(job)
+    began = time.perf_counter()
     total = range_frames(count_frames(job.source.path, tools.ffmpeg), info.fps, job.start, job.duration)
+    counted = time.perf_counter() - began
     if total == 0:
         raise FfvfxError(f"{job.source.name}: no video frames to render"
                          + (" in the requested time range" if job.start or job.duration else ""))
@@ -353,16 +357,21 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
         if cluster is not None:
             pieces = cluster.segments(commands, tally)
         else:
-            running: list = []
+            running = Running()
             tasks = [retried(_segment_task(seg, argv, path, tally, running), seg)
                      for seg, argv, path in commands]
-            pieces = run_local(tasks, jobs, lambda: _stop(running))
+            pieces = run_local(tasks, jobs, running.stop)
         tally.update(final=True)
         for piece in pieces:
             check_piece(piece)
+        rendered = time.perf_counter() - began - counted
         audio = one_pass.audio_args(info, job, index=1)
         audio_input = (one_pass.range_args(job) + ["-i", media_path(job.source.path)]) if audio else []
         join(pieces, job.output, audio, tools.ffmpeg, info.fps, audio_input)
+    joined = time.perf_counter() - began - counted - rendered
+    seconds = sorted(p.seconds for p in pieces)
+    say(f"segments: counting {counted:.2f} s, rendering {rendered:.2f} s (each segment "
+        f"{seconds[0]:.2f}-{seconds[-1]:.2f} s), joining {joined:.2f} s")
     return info
 
 
@@ -375,19 +384,31 @@ def check_piece(piece: Piece) -> None:
                          "the input's timestamps do not allow an exact cut; render with --jobs 1")
 
 
+class Running(list):
+    """The ffmpeg processes of a segmented render; once :meth:`stop` ran, no segment starts (nor
+    retries)."""
+
+    stopped = False
+
+    def stop(self) -> None:
+        """Stop every ffmpeg still running (Ctrl-C or a failed segment)."""
+        self.stopped = True
+        for proc in list(self):
+            if proc.poll() is None:
+                proc.terminate()
+
+
 def _segment_task(seg: Segment, argv: list[str], path: Path, tally: Tally,
-                  running: list) -> Callable[[], Piece]:
+                  running: Running) -> Callable[[], Piece]:
     from ffvfx.render import execute
     part = tally.part()
 
     def task() -> Piece:
+        if running.stopped:
+            raise FfvfxError("stopped")
         part.frames = 0
-        return Piece(seg, path, execute(argv, part, running))
+        began = time.perf_counter()
+        frames = execute(argv, part, running)
+        return Piece(seg, path, frames, time.perf_counter() - began)
     return task
 
-
-def _stop(running: list) -> None:
-    """Stop every ffmpeg still running (Ctrl-C or a failed segment)."""
-    for proc in list(running):
-        if proc.poll() is None:
-            proc.terminate()

@@ -129,8 +129,8 @@ def test_concat_list_has_exact_durations():
 # -- frame-exact against one pass ------------------------------------------------------------------
 @pytest.mark.parametrize("container", ["mp4", "mkv"])
 def test_motion_jobs_equal_one_pass_and_keep_the_audio(clips, ffvfx_cmd, media, tmp_path, container):
-    (one, three), err = render_both(ffvfx_cmd, tmp_path, "motion", "motion", clips / f"pan.{container}", "OUT",
-                                    "--delay", "8", "--bloom", out="out.mp4")
+    (one, three), err = render_both(ffvfx_cmd, tmp_path, "motion", "motion", clips / f"pan.{container}",
+                                    "OUT", "--delay", "8", "--bloom", out="out.mp4")
     assert "3 segments" in err
     assert_same(media, one, three, 90)
     if container == "mp4":
