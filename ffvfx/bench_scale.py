@@ -95,17 +95,27 @@ def _fourk(tools, cache: str, seconds: float, tmp: str) -> dict:
     subprocess.run([tools.ffmpeg, "-v", "error", "-y", "-stream_loop", "9", "-i", clip, "-c", "copy",
                     long_in], check=True)
     count_s = _marginal(lambda paths: count_frames(paths[0], tools.ffmpeg), [clip], [long_in], 9 * frames)
+    # Joining costs per frame (one piece ten times as long) and per piece (ten pieces, same frames).
     folder = Path(tmp) / "join"
     folder.mkdir()
+    fps = probe(clip, tools).fps
     pieces = []
     for i in range(10):
         piece = folder / f"segment{i:04d}.mkv"
         shutil.copyfile(out, piece)
         pieces.append(Piece(Segment(i, i * frames, frames, 0), piece, frames))
-    join_s = _marginal(lambda ps: join(ps, f"{tmp}/joined.mkv", [], tools.ffmpeg, probe(clip, tools).fps, []),
-                       pieces[:1], pieces, 9 * frames)
+    long_piece = folder / "segment0100.mkv"
+    subprocess.run([tools.ffmpeg, "-v", "error", "-y", "-stream_loop", "9", "-i", out, "-c", "copy",
+                    str(long_piece)], check=True)
+    one_long = [Piece(Segment(0, 0, 10 * frames, 0), long_piece, 10 * frames)]
+
+    def joined(ps):
+        join(ps, f"{tmp}/joined.mkv", [], tools.ffmpeg, fps, [])
+    join_frame_s = _marginal(joined, pieces[:1], one_long, 9 * frames)
+    join_piece_s = _marginal(joined, one_long, pieces, 9)
     return dict(frames=frames, wall=run.wall, peak=run.peak_mb, cpu=run.cpu,
-                out_bytes=Path(out).stat().st_size, count_s=count_s, join_s=join_s)
+                out_bytes=Path(out).stat().st_size, count_s=count_s, join_frame_s=join_frame_s,
+                join_piece_s=join_piece_s)
 
 
 def bench_scale(args: argparse.Namespace) -> int:
@@ -158,23 +168,25 @@ def _projection(fourk: dict, info, reach: int) -> None:
     frames = round(TWO_HOURS * fps)
     per_frame = fourk["wall"] / fourk["frames"]              # s per 4K frame, one pass, this box
     count_s = fourk["count_s"] * frames                      # demuxing the whole input once
-    join_s = fourk["join_s"] * frames                        # copying every output packet once
+    join_s = fourk["join_frame_s"] * frames                  # copying every output packet once
     out_gb = fourk["out_bytes"] / fourk["frames"] * frames / 1e9
     print(f"\nTwo hours of 4K at {fps:g} fps ({frames} frames) on N machines like this one. Measured "
           f"here: one 4K frame {per_frame:.2f} s in one pass ({fourk['frames'] / fourk['wall']:.2f} fps, "
           f"CPU {fourk['cpu'] / fourk['wall']:.0%}, peak {fourk['peak']:.0f} MB); counting "
-          f"{fourk['count_s'] * 1e3:.2f} ms/frame (demux only); joining {fourk['join_s'] * 1e3:.2f} "
-          f"ms/frame (concat copy); output ~{out_gb:.0f} GB at crf 18 on the demo.")
-    print(f"Fixed whatever N: counting {count_s:.0f} s and joining {join_s:.0f} s on the machine that "
-          f"joins; each segment adds {reach} frames of pre-roll ({reach * per_frame:.0f} s, an upper "
-          "bound: pre-roll frames are decoded and filtered, not encoded). Moving the pieces to the "
+          f"{fourk["count_s"] * 1e3:.3f} ms/frame (demux only); joining {fourk['join_frame_s'] * 1e3:.2f} "
+          f"ms/frame plus {fourk['join_piece_s'] * 1e3:.0f} ms/piece (concat copy); output "
+          f"~{out_gb:.0f} GB at crf 18 on the demo.")
+    print(f"Fixed whatever N: counting {count_s:.0f} s and joining {join_s:.0f} s (+ the per-piece "
+          f"cost) on the machine that joins; each segment adds {reach} frames of pre-roll "
+          f"({reach * per_frame:.0f} s, an upper bound: pre-roll frames are decoded and filtered, "
+          "not encoded). Moving the pieces to the "
           f"joining machine ({out_gb:.0f} GB) is not counted: about {out_gb * 8:.0f} s on 1 Gbit/s.\n")
     print("| machines | render h (slowest segment) | + fixed s | total h | speed-up | efficiency |")
     print("|---:|---:|---:|---:|---:|---:|")
     alone = frames * per_frame
     for n in MACHINES:
         render = (frames / n + (reach if n > 1 else 0)) * per_frame
-        fixed = (count_s + join_s) if n > 1 else 0.0
+        fixed = (count_s + join_s + n * fourk["join_piece_s"]) if n > 1 else 0.0
         total = render + fixed
         print(f"| {n} | {render / 3600:.2f} | {fixed:.0f} | {total / 3600:.2f} | {alone / total:.1f}x | "
               f"{alone / total / n:.0%} |")

@@ -201,20 +201,15 @@ class Tally:
             self.bar.draw(final=final)
 
 
-class _Part:
-    """What :func:`ffvfx.render.execute` feeds: frames of one ffmpeg, added into the tally."""
+class _Part(ProgressBar):
+    """What :func:`ffvfx.render.execute` feeds: one ffmpeg's frames, drawn as part of the tally."""
 
     def __init__(self, tally: Tally):
+        super().__init__("segment", None, enabled=False)
         self.tally = tally
-        self.frames = 0
 
-    def feed(self, lines) -> None:
-        for line in lines:
-            key, _, value = line.strip().partition("=")
-            if key == "frame" and value.isdigit():
-                self.frames = int(value)
-            elif key == "progress":
-                self.tally.update()
+    def draw(self, final: bool = False) -> None:
+        self.tally.update()
 
 
 def concat_list(names: list[str], durations: list[float | None]) -> str:

@@ -176,6 +176,16 @@ def test_freeze_renders_in_one_pass_and_says_why(clips, ffvfx_cmd, media, tmp_pa
     assert_same(media, one, three, 90)
 
 
+def test_variable_frame_rate_renders_in_one_pass(ffvfx_cmd, media, scenes, tmp_path):
+    timing = "settb=1/1000,setpts='(if(lt(N,16),N/30,16/30+(N-16)/12)+0.004*mod(N,3))/TB'"
+    src = media.write(tmp_path / "vfr.mkv", scenes.index_coded(40, 96, 64, seed=11), vcodec="libx264",
+                      pix_fmt="yuv420p", args=["-enc_time_base", "1:1000"],
+                      out_args=["-vf", timing, "-fps_mode", "passthrough"])
+    (one, three), err = render_both(ffvfx_cmd, tmp_path, "vfr", "motion", src, "OUT")
+    assert "variable frame rate input" in err and "rendering in one pass" in err
+    assert_same(media, one, three, 40)
+
+
 # -- failures ------------------------------------------------------------------------------------
 def _job(clips, tmp_path, **kw):
     from ffvfx.effects.motion import motion
