@@ -173,7 +173,7 @@ def _projection(fourk: dict, info, reach: int) -> None:
     print(f"\nTwo hours of 4K at {fps:g} fps ({frames} frames) on N machines like this one. Measured "
           f"here: one 4K frame {per_frame:.2f} s in one pass ({fourk['frames'] / fourk['wall']:.2f} fps, "
           f"CPU {fourk['cpu'] / fourk['wall']:.0%}, peak {fourk['peak']:.0f} MB); counting "
-          f"{fourk["count_s"] * 1e3:.3f} ms/frame (demux only); joining {fourk['join_frame_s'] * 1e3:.2f} "
+          f"{fourk['count_s'] * 1e3:.3f} ms/frame (demux only); joining {fourk['join_frame_s'] * 1e3:.2f} "
           f"ms/frame plus {fourk['join_piece_s'] * 1e3:.0f} ms/piece (concat copy); output "
           f"~{out_gb:.0f} GB at crf 18 on the demo.")
     print(f"Fixed whatever N: counting {count_s:.0f} s and joining {join_s:.0f} s (+ the per-piece "
