@@ -161,15 +161,31 @@ def single_pass_reason(graph: Graph, effect: Effect, info: VideoInfo | None, cam
     return None
 
 
+def frame_times(path: str, ffmpeg: str) -> list[float]:
+    """Presentation times (s, ascending) of every frame of ``path``'s first video stream, read
+    from its packets (``framecrc`` of a stream copy: no decoding)."""
+    res = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
+                          media_path(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"],
+                         capture_output=True, text=True, errors="replace")
+    tb = re.search(r"^#tb 0: (\d+)/(\d+)", res.stdout, re.M)
+    if res.returncode != 0 or tb is None:
+        raise FfvfxError(f"{path}: cannot read its frame times")
+    unit = int(tb.group(1)) / int(tb.group(2))
+    pts = [int(line.split(",")[2]) for line in res.stdout.splitlines()
+           if line and not line.startswith("#")]
+    return sorted(p * unit for p in pts)
+
+
 def count_frames(path: str, ffmpeg: str) -> int:
     """Video frames in ``path``, exactly: the packets of its first video stream, no decoding."""
-    res = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-i", media_path(path), "-map", "0:v:0",
-                          "-c", "copy", "-f", "null", "-"], capture_output=True, text=True,
-                         errors="replace")
-    found = re.findall(r"frame=\s*(\d+)", res.stderr)
-    if res.returncode != 0 or not found:
-        raise FfvfxError(f"{path}: cannot count its frames")
-    return int(found[-1])
+    return len(frame_times(path, ffmpeg))
+
+
+def on_grid(times: list[float], fps: Fraction) -> bool:
+    """Every frame k sits within a quarter frame of ``first + k / fps``: cuts by time find frames by
+    index (containers' rounding, such as Matroska's 1 ms, stays far inside that)."""
+    rate = float(fps)
+    return all(abs(t - times[0] - k / rate) < 0.25 / rate for k, t in enumerate(times))
 
 
 def range_frames(total: int, fps: Fraction, start: float | None, duration: float | None) -> int:
@@ -317,7 +333,12 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
         return one_pass.run(sequential, tools, info)
     one_pass.check_paths(job)
     began = time.perf_counter()
-    total = range_frames(count_frames(job.source.path, tools.ffmpeg), info.fps, job.start, job.duration)
+    times = frame_times(job.source.path, tools.ffmpeg)
+    if not on_grid(times, info.fps):
+        say(f"--jobs {job.jobs}: the frames are not evenly spaced in time (variable frame rate); "
+            "rendering in one pass")
+        return one_pass.run(sequential, tools, info)
+    total = range_frames(len(times), info.fps, job.start, job.duration)
     counted = time.perf_counter() - began
     if total == 0:
         raise FfvfxError(f"{job.source.name}: no video frames to render"
