@@ -11,6 +11,7 @@ Ray is an optional extra: without an address nothing here is imported.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,8 @@ def connect(address: str, num_cpus: int | None = None) -> Cluster:
     a local one (``local``); a cluster already joined in this process is used as it is."""
     ray = _ray()
     if not ray.is_initialized():
+        if address != "local":
+            _check_reachable(address)
         quiet = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
         try:
             if address == "local":
@@ -46,6 +49,23 @@ def connect(address: str, num_cpus: int | None = None) -> Cluster:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise FfvfxError(f"--ray {address}: cannot join the cluster ({first})") from None
     return Cluster(address)
+
+
+def _check_reachable(address: str, timeout: float = 3.0) -> None:
+    """Fail in seconds, with one line, where Ray itself would retry for a minute: no cluster
+    started here for ``auto``, or nothing listening at ``HOST:PORT`` / ``ray://HOST:PORT``."""
+    if address == "auto":
+        if not Path(tempfile.gettempdir(), "ray", "ray_current_cluster").exists():
+            raise FfvfxError("--ray auto: no Ray cluster runs on this machine (start one with "
+                             "`ray start --head`, or give its address, or `local`)")
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise FfvfxError(f"--ray {address}: give HOST:PORT, ray://HOST:PORT, auto or local")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise FfvfxError(f"--ray {address}: nothing answers there ({exc.strerror or exc})") from None
 
 
 class Cluster:

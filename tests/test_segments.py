@@ -287,3 +287,15 @@ def test_ray_batch_of_three_with_a_corrupt_one(clips, tmp_path, media, ray_local
     assert [r.rc == 0 for r in runs] == [True, False, True]
     assert "broken.mkv" in runs[1].message
     assert len(framemd5(media, out / "pan.mkv")) == 90
+
+
+@pytest.mark.parametrize("address,message", [
+    ("127.0.0.1:1", "nothing answers there"),
+    ("ray://nohost.invalid:10001", "nothing answers there"),
+    ("bogus", "give HOST:PORT"),
+])
+def test_an_unreachable_ray_cluster_is_one_line_in_seconds(clips, ffvfx_cmd, tmp_path, address, message):
+    pytest.importorskip("ray")
+    res = ffvfx_cmd("motion", clips / "pan.mkv", tmp_path / "out.mp4", "--ray", address, timeout=60)
+    assert res.returncode == 1 and message in res.stderr and res.stderr.count("\n") == 1, res.stderr
+    assert list(tmp_path.iterdir()) == []
