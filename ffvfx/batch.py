@@ -58,6 +58,8 @@ def split_args(command: click.Command, args: list[str]) -> tuple[list[str], list
             break
         if arg.startswith("-") and arg != "-":
             name = arg.split("=", 1)[0]
+            if name in ("-h", "--help"):
+                raise FfvfxError(f"batch {command.name}: its options are in `ffvfx {command.name} --help`")
             if name not in takes_value:
                 raise FfvfxError(f"batch {command.name}: no such option {name}")
             if name in ("--print", "--preview"):
