@@ -504,16 +504,16 @@ def composite_command(**kw) -> None:
         check_alpha(kw["alpha_path"], info, tools)
         alpha = _side_input(kw["alpha_path"], info, common, tools, "alpha")
         bg = composite_effect.background(kw["bg"], info)
-        if bg.kind != "color":
-            probe(bg.value, tools)  # not a picture: one line now, not an ffmpeg error later
+        # not a picture: one line now, not an ffmpeg error later
+        bg_info = probe(bg.value, tools) if bg.kind != "color" else None
         params = dict(bg=bg, size=(info.width, info.height), fps=info.fps, fit=kw["fit"],
                       pad_color=kw["pad_color"], feather=kw["feather"], shift=shift)
         composite_effect.composite(Input().video, Input().video, **params)  # validate early
         if bg.kind != "video":
             return functools.partial(composite_effect.composite, alpha=alpha.video, **params)
         from ffvfx.segments import count_frames
-        period = composite_effect.loop_period(count_frames(bg.value, tools.ffmpeg),
-                                              probe(bg.value, tools).fps, info.fps) \
+        period = composite_effect.loop_period(count_frames(bg.value, tools.ffmpeg), bg_info.fps,
+                                              info.fps) \
             if common["jobs"] > 1 or common["ray_address"] else None
         return Windowed(lambda first, frames: functools.partial(
             composite_effect.composite, alpha=alpha.video, first=first, period=period, **params))

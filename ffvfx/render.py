@@ -208,11 +208,12 @@ def print_command(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> 
     argv, _ = command(job, tools, info, job.output, plan=plan)
     if not job.overwrite:  # pasted by hand it must not silently replace a file
         argv.remove("-y")
-    _say(job, plan.notes)
+    say(job, plan.notes)
     return shlex.join(argv)
 
 
-def _say(job: Job, notes: Sequence[str]) -> None:
+def say(job: Job, notes: Sequence[str]) -> None:
+    """Each note on stderr as ``ffvfx: NOTE``, unless the job is quiet."""
     if not job.quiet:
         for note in notes:
             print(f"ffvfx: {note}", file=sys.stderr)
@@ -258,7 +259,7 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
                 with os.fdopen(sfd, "w") as f:
                     f.write(graph.script())
                 argv, graph = command(job, tools, info, tmp, script, plan=plan)
-            _say(job, [*plan.notes, *input_notes(info)])
+            say(job, [*plan.notes, *input_notes(info)])
             total = expected_frames(info, job.start, job.duration)
             frames = execute(argv, ProgressBar(out.name, total, enabled=not job.quiet))
             if frames == 0:

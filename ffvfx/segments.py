@@ -22,7 +22,6 @@ import dataclasses
 import math
 import re
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -323,7 +322,8 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
 
     if info is None and not job.source.device:
         info = probe(job.source.path, tools)
-    say = (lambda msg: None) if job.quiet else (lambda msg: print(f"ffvfx: {msg}", file=sys.stderr))
+    def say(msg: str) -> None:
+        one_pass.say(job, [msg])
     plan = one_pass.plan_for(job, tools, info)
     _, graph = one_pass.command(job, tools, info, job.output, plan=plan)
     reason = single_pass_reason(graph, job.effect, info, bool(job.source.device))
@@ -353,7 +353,7 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
         return one_pass.run(sequential, tools, info)
     tools.require_filters(graph.filter_names())
     tools.require_encoder(plan.encoder)
-    one_pass._say(job, [*plan.notes, *one_pass.input_notes(info)])
+    one_pass.say(job, [*plan.notes, *one_pass.input_notes(info)])
     where = f"on Ray at {cluster.address}" if cluster else f"{min(jobs, len(segments))} at a time"
     say(f"{len(segments)} segments of ~{total // len(segments)} frames, {int(graph.reach())} frames "
         f"of pre-roll each, {where}")
