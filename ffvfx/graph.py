@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 
 from ffvfx import escape
 
@@ -81,17 +82,29 @@ class Input(Node):
     needs as a ``movie=`` source in printed and preview graphs (``{"loop": 0}``). ``aligned``: frame
     n of this file goes with frame n of the main input (a matte, a mask, painted patches), so a
     segment of the render seeks it with the main input; stills and looped backgrounds are not.
+    ``rate`` (frames per second) and ``size`` ((width, height) px), when known, are what the
+    timing model puts this input's frames on (:func:`ffvfx.effects.timeline.regular`): a rendered
+    job gives its main input and the side files aligned with it the main input's probed rate, so
+    they pair frame for frame even when the file's own timestamps are irregular. ``seek(first,
+    end)``: the options (``-ss``/``-t``) that make an aligned input yield the frames that go with
+    the main input's frames ``[first, end)`` (end None: to the last); a render calls it with its
+    range or segment.
     """
 
     name = "input"
 
     def __init__(self, path: str | None = None, options: Sequence[str] = (), label: str = "in",
-                 movie_options: dict[str, object] | None = None, aligned: bool = False):
+                 movie_options: dict[str, object] | None = None, aligned: bool = False,
+                 rate: Fraction | None = None, size: tuple[int, int] | None = None,
+                 seek: Callable[[int, int | None], list[str]] | None = None):
         super().__init__([], 1, [label])
         self.path = path
         self.options = list(options)
         self.movie_options = dict(movie_options or {})
         self.aligned = aligned
+        self.rate = rate
+        self.size = size
+        self.seek = seek
 
     @property
     def video(self) -> Stream:

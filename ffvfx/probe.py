@@ -7,9 +7,10 @@ Uses ffprobe when the toolchain has one, and otherwise reads the stream summary 
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -31,8 +32,16 @@ class VideoInfo:
     pix_fmt: str
     rotation: int                 # degrees the decoder rotates by (autorotate), 0/90/180/270
     audio_codec: str | None       # first audio stream's codec, None without audio
-    variable_rate: bool           # average and nominal frame rates disagree
+    variable_rate: bool           # the packets' times do not sit on one constant rate's grid
     codec: str | None = None      # the video codec's name (h264, hevc, ffv1 ...)
+    nominal: Fraction | None = None  # the rate the container states (r_frame_rate / tbr)
+    times: tuple[float, ...] | None = None  # each frame's presentation time (s), from the packets
+    start_time: float = 0.0       # the file's start (s): ffmpeg's -ss counts from it
+
+    @property
+    def canvas(self) -> tuple[int, int]:
+        """The size effects work at: odd sizes padded to even (yuv420p), see ``timeline.even``."""
+        return self.width + self.width % 2, self.height + self.height % 2
 
     @property
     def bit_depth(self) -> int:
@@ -48,10 +57,96 @@ def probe(path: str, tools: Toolchain) -> VideoInfo:
     if p.is_dir():
         raise FfvfxError(f"{path}: is a directory, not a video")
     info = _ffprobe(path, tools) if tools.ffprobe else _ffmpeg_banner(path, tools)
+    info = _timing(info, tools)
     empty = info.frames == 0 or info.pix_fmt == "none"  # "none": no frame was ever decoded
     if empty or (info.duration is not None and info.duration <= 0 and info.frames is None):
         raise FfvfxError(f"{path}: the video stream has no frames")
     return info
+
+
+def _timing(info: VideoInfo, tools: Toolchain) -> VideoInfo:
+    """``info`` with its frame count, rate and variable-rate flag read from the packets' times.
+
+    Constant rate: the frames sit on the grid of the stated (nominal) or average rate, which is
+    then the rate, exactly (``119/4``, ``30000/1001``): a header's duration-based average such as
+    24.749 for a 25 fps clip is not trusted. Otherwise the rate is variable, and the render re-times
+    every frame to the constant ``(frames - 1) / (last time - first time)``, so the video lasts as
+    long as the audio. No packets readable (a device, an odd container): the header's numbers stay.
+    """
+    try:
+        times = frame_times(info.path, tools.ffmpeg)
+    except FfvfxError:
+        return info
+    if not times:
+        return replace(info, frames=0)
+    fps, variable = info.fps, False
+    candidates = [r for r in (info.nominal, info.fps) if r]
+    grid = next((r for r in candidates if on_grid(times, r)), None)
+    if grid is not None:
+        fps = grid
+    elif len(times) > 1 and times[-1] > times[0]:
+        fps = Fraction((len(times) - 1) / (times[-1] - times[0])).limit_denominator(1000)
+        variable = True
+    return replace(info, fps=fps, frames=len(times), variable_rate=variable, times=tuple(times))
+
+
+def frame_times(path: str, ffmpeg: str) -> list[float]:
+    """Presentation times (s, ascending) of every frame of ``path``'s first video stream, read
+    from its packets (``framecrc`` of a stream copy: no decoding)."""
+    res = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
+                          escape.media_path(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc",
+                          "-"], capture_output=True, text=True, errors="replace")
+    tb = re.search(r"^#tb 0: (\d+)/(\d+)", res.stdout, re.M)
+    if res.returncode != 0 or tb is None:
+        raise FfvfxError(f"{path}: cannot read its frame times")
+    unit = Fraction(int(tb.group(1)), int(tb.group(2)))
+    pts = [int(line.split(",")[2]) for line in res.stdout.splitlines()
+           if line and not line.startswith("#")]
+    return sorted(float(p * unit) for p in pts)
+
+
+def on_grid(times: list[float] | tuple[float, ...], fps: Fraction) -> bool:
+    """Every frame k sits within a quarter frame of ``first + k / fps``: the rate is constant and
+    frames are found by index (containers' rounding, such as Matroska's 1 ms, stays far inside)."""
+    rate = float(fps)
+    return all(abs(t - times[0] - k / rate) < 0.25 / rate for k, t in enumerate(times))
+
+
+def frame_range(info: VideoInfo, start: float | None, duration: float | None) -> tuple[int, int]:
+    """Frames ``[first, end)`` of ``info`` that a range from ``start`` s for ``duration`` s holds.
+
+    A frame belongs to the range when its time (from the file's start, as ffmpeg's ``-ss``
+    counts) is at or after ``start`` and before ``start + duration``, less a microsecond, so
+    decimal seconds typed for a frame's time (``--start 0.3`` at 10 fps) land on that frame, and
+    an analysis decoding with plain ``-ss``/``-t`` sees the same frames. Uses the packets' times
+    where known.
+    """
+    total = info.frames or 0
+    lo, hi = (start or 0.0) - 1e-6, ((start or 0.0) + duration - 1e-6) if duration else None
+    if info.times:
+        t0 = info.start_time
+        first = sum(1 for t in info.times if t - t0 < lo)
+        end = total if hi is None else sum(1 for t in info.times if t - t0 < hi)
+    else:
+        rate = float(info.fps)
+        first = min(total, max(0, math.ceil(lo * rate)))
+        end = total if hi is None else min(total, max(0, math.ceil(hi * rate)))
+    return first, max(first, end)
+
+
+def side_origin(side: VideoInfo, info: VideoInfo, start: float | None,
+                duration: float | None) -> int | None:
+    """Which frame of ``info`` a side file's (a matte's, a mask's) first frame goes with: 0 for one
+    made for the whole input (as long or longer), the range's first frame for one made for the
+    range ``start``/``duration`` (``ffvfx matte --start/--duration``); None when it fits neither."""
+    if side.frames is None or info.frames is None:
+        return 0
+    first, end = frame_range(info, start, duration)
+    if side.frames >= info.frames:
+        return 0
+    if (start or duration) and side.frames == end - first:
+        return first
+    return None
 
 
 def _ffprobe(path: str, tools: Toolchain) -> VideoInfo:
@@ -85,10 +180,11 @@ def _ffprobe(path: str, tools: Toolchain) -> VideoInfo:
     frames = int(video["nb_frames"]) if str(video.get("nb_frames", "")).isdigit() else None
     if frames is None and duration is not None and fps:
         frames = round(duration * fps)
-    return _info(path, video["width"], video["height"], fps, frames, duration,
+    info = _info(path, video["width"], video["height"], fps, frames, duration,
                  video.get("pix_fmt", "unknown"), rotation,
                  audio.get("codec_name") if audio else None, avg, nominal,
                  video.get("codec_name"))
+    return replace(info, start_time=_float(data.get("format", {}).get("start_time")) or 0.0)
 
 
 def _ffmpeg_banner(path: str, tools: Toolchain) -> VideoInfo:
@@ -116,9 +212,11 @@ def _ffmpeg_banner(path: str, tools: Toolchain) -> VideoInfo:
     rot = re.search(r"rotation of (-?[\d.]+) degrees", text, re.I)
     rotation = int(round(float(rot.group(1)))) if rot else 0
     audio = re.search(r"Stream #0:\d+\S*: Audio: (\w+)", text)
-    return _info(path, int(size.group(1)), int(size.group(2)), fps, frames, duration, pix_fmt,
+    begins = re.search(r"Duration: [^\n]*?start: (-?\d+(?:\.\d+)?)", text)
+    info = _info(path, int(size.group(1)), int(size.group(2)), fps, frames, duration, pix_fmt,
                  rotation, audio.group(1) if audio else None, avg, nominal,
                  fields[0].split()[0] if fields[0] else None)
+    return replace(info, start_time=float(begins.group(1)) if begins else 0.0)
 
 
 def _info(path, width, height, fps, frames, duration, pix_fmt, rotation, audio, avg, nominal, codec):
@@ -127,7 +225,7 @@ def _info(path, width, height, fps, frames, duration, pix_fmt, rotation, audio, 
         width, height = height, width
     variable = bool(avg and nominal and abs(float(avg) / float(nominal) - 1) > 0.01)
     return VideoInfo(path, int(width), int(height), fps or Fraction(25), frames, duration,
-                     pix_fmt, rotation, audio, variable, codec)
+                     pix_fmt, rotation, audio, variable, codec, nominal)
 
 
 def _top_level_split(text: str) -> list[str]:

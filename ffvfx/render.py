@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ffvfx.atomic import atomic_path
+from ffvfx.effects import timeline
 from ffvfx.encoders import family, quality_args
 from ffvfx.errors import FfvfxError
 from ffvfx.escape import media_path
 from ffvfx.graph import Filter, Graph, Input, Stream
-from ffvfx.probe import VideoInfo, probe
+from ffvfx.probe import VideoInfo, frame_range, probe
 from ffvfx.progress import ProgressBar
 from ffvfx.sources import Source
 from ffvfx.targets import CPU, Plan, Target
@@ -106,13 +107,9 @@ def plan_for(job: Job, tools: Toolchain, info: VideoInfo | None, probe: bool = T
                          probe=probe, encoder_for=lambda target: job.encoding.resolved(job.output, target))
 
 
-def _conform(stream: Stream, info: VideoInfo | None) -> Stream:
-    """8-bit yuv420p at even size, which every H.264 player takes."""
-    if info is not None and (info.width % 2 or info.height % 2):
-        w, h = info.width, info.height
-        # 4:4:4 first: pad on odd-sized yuv420p rounds down and loses the last column/row.
-        stream = (stream.filter("format", "yuv444p").filter("pad", w=w + w % 2, h=h + h % 2)
-                  .filter("fillborders", right=w % 2, bottom=h % 2, mode="smear"))
+def _conform(stream: Stream) -> Stream:
+    """8-bit yuv420p, which every H.264 player takes (odd sizes were padded to even on the way in:
+    :func:`ffvfx.effects.timeline.regular`)."""
     if isinstance(stream.node, Filter) and stream.node.name == "format" \
             and stream.node.args == ["yuv420p"]:
         return stream  # the effect already ends in yuv420p
@@ -133,8 +130,9 @@ def input_notes(info: VideoInfo | None) -> list[str]:
     if info.rotation:
         notes.append(f"rotated input: rendered upright ({info.rotation} degrees applied)")
     if info.variable_rate:
-        notes.append(f"variable frame rate input: re-timed to a constant {float(info.fps):.3f} "
-                     "fps, every frame kept")
+        span = info.times[-1] - info.times[0] if info.times else 0.0
+        notes.append(f"variable frame rate input: re-timed to a constant {float(info.fps):.3f} fps "
+                     f"({info.frames} frames over {span:.3f} s), every frame kept, audio in sync")
     return notes
 
 
@@ -153,10 +151,57 @@ def audio_args(info: VideoInfo | None, job: Job, index: int = 0) -> list[str]:
     return track + ["-c:a", "copy"]
 
 
-def range_args(job: Job) -> list[str]:
-    """``-ss``/``-t`` of the job's time range, for its input."""
-    return ((["-ss", f"{job.start:g}"] if job.start else [])
-            + (["-t", f"{job.duration:g}"] if job.duration else []))
+def range_args(job: Job, info: VideoInfo | None) -> list[str]:
+    """``-ss``/``-t`` of the job's time range, for its input: exactly the frames
+    :func:`~ffvfx.probe.frame_range` counts (seconds as they are for a camera)."""
+    if info is None:
+        return ((["-ss", seconds(job.start)] if job.start else [])
+                + (["-t", seconds(job.duration)] if job.duration else []))
+    return cut_args(info, *frame_range(info, job.start, job.duration))
+
+
+def cut_args(info: VideoInfo, first: int, end: int | None) -> list[str]:
+    """``-ss``/``-t`` that make ffmpeg decode frames ``[first, end)`` of ``info`` (0-based; ``end``
+    None: to the last), found by the packets' own times, so any rate, rounding container or
+    variable rate cuts on the right frame.
+
+    ffmpeg keeps a frame when its time, less the file's start, is at or after ``-ss`` and before
+    ``-ss`` + ``-t``; each cut sits a hair (a quarter frame at most, 0.5 ms at most) before a
+    frame's time, so the audio cut with the same options stays within that of the video.
+    """
+    times = info.times
+    total = len(times) if times else (info.frames or 0)
+    if end is not None and end >= total:
+        end = None
+
+    def at(k: int) -> float:
+        if times:
+            step = (times[k] - times[k - 1]) if 0 < k < len(times) else 1 / float(info.fps)
+            return times[k] - info.start_time - min(0.0005, step / 4)
+        rate = float(info.fps)
+        return (k - min(0.25, 0.0005 * rate)) / rate
+
+    seek = at(first) if first > 0 else 0.0
+    args = ["-ss", seconds(seek)] if seek > 0 else []
+    if end is not None:
+        args += ["-t", seconds(max(at(end) - seek, 0.0))]
+    return args
+
+
+def aligned_input(path: str, side: VideoInfo, info: VideoInfo, label: str, origin: int = 0) -> Input:
+    """The side file ``path`` (probed as ``side``), frame k going with frame ``origin + k`` of the
+    input ``info``: put on the input's rate and size, cut by its own frame times to whatever range
+    or segment the render asks for (``Input.seek``)."""
+    def seek(first: int, end: int | None) -> list[str]:
+        last = None if end is None else end - origin
+        return cut_args(side, max(first - origin, 0), last)
+    return Input(path, label=label, aligned=True, rate=info.fps, size=(info.width, info.height),
+                 seek=seek)
+
+
+def seconds(value: float) -> str:
+    """Seconds as ffmpeg's time parser takes them: fixed-point, microseconds, never ``1e-05``."""
+    return f"{value:.6f}"
 
 
 def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
@@ -166,23 +211,30 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
     run where ``plan`` says (default: the CPU with the job's encoder). With a ``segment`` the
     input and the aligned side files are cut to its frames, its pre-roll trimmed, no audio."""
     plan = plan or Plan(CPU, encoder=job.encoding.resolved(job.output))
-    inp = Input(job.source.path, job.source.options)
+    inp = Input(job.source.path, job.source.options, rate=info.fps if info else None,
+                size=(info.width, info.height) if info else None)
+    main = timeline.regular(inp.video)
     if segment is None:
-        out = job.effect(inp.video)
+        out = job.effect(main)
     else:
-        out = segment.trimmed(segment.effect(job.effect)(inp.video))
-    graph = Graph(lower(_conform(out, info), inp, plan), [inp], labelled=True)
+        out = segment.trimmed(segment.effect(job.effect)(main))
+    graph = Graph(lower(_conform(out), inp, plan), [inp], labelled=True)
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     argv += plan.global_args()
+    first, end = frame_range(info, job.start, job.duration) if info else (0, None)
+    if segment is not None:
+        first += segment.decoded_from
+        end = end if segment.decoded is None else first + segment.decoded
     if segment is None:
-        argv += range_args(job)
+        argv += range_args(job, info)
     else:
-        argv += segment.input_args(job.start, job.duration, info.fps)
+        argv += cut_args(info, first, end)
     argv += plan.input_args(info.codec if info else None)
     argv += inp.options + ["-i", _input_path(job.source)]
     for side in graph.inputs[1:]:  # side files an effect reads (masks, mattes, plates)
-        options = segment.side_options(side.options, info.fps) if segment and side.aligned \
-            else side.options
+        options = side.options
+        if side.aligned and side.seek is not None and info is not None:
+            options = side.seek(first, end) + options
         argv += options + ["-i", media_path(side.path)]
     if script_path:
         argv += [tools.script_option(), script_path]
@@ -246,6 +298,9 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
         from ffvfx import segments
         return segments.render(job, tools, info)
     check_paths(job)
+    if expected_frames(info, job.start, job.duration) == 0:
+        raise FfvfxError(f"{job.source.name}: no video frames to render"
+                         + (" in the requested time range" if job.start or job.duration else ""))
     out = Path(job.output)
     script = None
     try:
@@ -260,7 +315,7 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
                     f.write(graph.script())
                 argv, graph = command(job, tools, info, tmp, script, plan=plan)
             say(job, [*plan.notes, *input_notes(info)])
-            total = expected_frames(info, job.start, job.duration)
+            total = expected_frames(info, job.start, job.duration) if info else None
             frames = execute(argv, ProgressBar(out.name, total, enabled=not job.quiet))
             if frames == 0:
                 raise FfvfxError(f"{job.source.name}: no video frames to render"
@@ -281,12 +336,8 @@ def expected_frames(info: VideoInfo | None, start: float | None = None,
     """Frames a render of ``info`` from ``start`` for ``duration`` seconds will have (for the bar)."""
     if info is None or info.frames is None:
         return None
-    frames = info.frames
-    if start:
-        frames = max(frames - round(start * float(info.fps)), 0)
-    if duration:
-        frames = min(frames, round(duration * float(info.fps)))
-    return frames
+    first, end = frame_range(info, start, duration)
+    return end - first
 
 
 def execute(argv: list[str], bar: ProgressBar, running: list | None = None) -> int:

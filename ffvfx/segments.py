@@ -35,7 +35,7 @@ from ffvfx.atomic import atomic_path
 from ffvfx.errors import FfvfxError
 from ffvfx.escape import media_path
 from ffvfx.graph import Graph, Stream
-from ffvfx.probe import VideoInfo
+from ffvfx.probe import VideoInfo, frame_range, frame_times
 from ffvfx.progress import ProgressBar
 
 Effect = Callable[[Stream], Stream]
@@ -100,40 +100,6 @@ class Segment:
             opts["end_frame"] = self.preroll + self.frames
         return stream.filter("trim", **opts).filter("setpts", "PTS-STARTPTS", label="segment")
 
-    def input_args(self, origin: float | None, duration: float | None, fps: Fraction) -> list[str]:
-        """``-ss``/``-t`` for an input whose range starts at ``origin`` s (``duration`` s long, None:
-        to its end) so that it yields exactly this segment's decoded frames.
-
-        Cuts sit half a frame before a frame's time: Matroska's 1 ms ticks, decimal rounding and a
-        ``--start`` between two frames then all land on the same frame.
-        """
-        rate = float(fps)
-        origin = origin or 0.0
-        f0 = math.ceil(origin * rate - 1e-6)  # the range's first frame, in the file's numbering
-        g = f0 + self.decoded_from
-        seek = origin if self.decoded_from == 0 else (g - 0.5) / rate
-        if self.decoded is not None:
-            end = (g + self.decoded - 0.5) / rate
-        elif duration:
-            end = origin + duration
-        else:
-            end = None
-        args = ["-ss", f"{seek:.6f}"] if seek > 0 else []
-        return args + (["-t", f"{end - seek:.6f}"] if end is not None else [])
-
-    def side_options(self, options: list[str], fps: Fraction) -> list[str]:
-        """An aligned side input's options with its own ``-ss``/``-t`` replaced by this segment's."""
-        rest, origin, duration = [], None, None
-        it = iter(options)
-        for opt in it:
-            if opt == "-ss":
-                origin = float(next(it))
-            elif opt == "-t":
-                duration = float(next(it))
-            else:
-                rest.append(opt)
-        return self.input_args(origin, duration, fps) + rest
-
 
 def split(total: int, jobs: int, reach: int) -> list[Segment]:
     """``total`` frames in ``jobs`` segments of (nearly) equal length, each with its pre-roll; the
@@ -160,39 +126,9 @@ def single_pass_reason(graph: Graph, effect: Effect, info: VideoInfo | None, cam
     return None
 
 
-def frame_times(path: str, ffmpeg: str) -> list[float]:
-    """Presentation times (s, ascending) of every frame of ``path``'s first video stream, read
-    from its packets (``framecrc`` of a stream copy: no decoding)."""
-    res = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
-                          media_path(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"],
-                         capture_output=True, text=True, errors="replace")
-    tb = re.search(r"^#tb 0: (\d+)/(\d+)", res.stdout, re.M)
-    if res.returncode != 0 or tb is None:
-        raise FfvfxError(f"{path}: cannot read its frame times")
-    unit = int(tb.group(1)) / int(tb.group(2))
-    pts = [int(line.split(",")[2]) for line in res.stdout.splitlines()
-           if line and not line.startswith("#")]
-    return sorted(p * unit for p in pts)
-
-
 def count_frames(path: str, ffmpeg: str) -> int:
     """Video frames in ``path``, exactly: the packets of its first video stream, no decoding."""
     return len(frame_times(path, ffmpeg))
-
-
-def on_grid(times: list[float], fps: Fraction) -> bool:
-    """Every frame k sits within a quarter frame of ``first + k / fps``: cuts by time find frames by
-    index (containers' rounding, such as Matroska's 1 ms, stays far inside that)."""
-    rate = float(fps)
-    return all(abs(t - times[0] - k / rate) < 0.25 / rate for k, t in enumerate(times))
-
-
-def range_frames(total: int, fps: Fraction, start: float | None, duration: float | None) -> int:
-    """Frames of a ``total``-frame input from ``start`` s for ``duration`` s."""
-    rate = float(fps)
-    first = math.ceil((start or 0) * rate - 1e-6)
-    end = total if not duration else min(total, math.ceil(((start or 0) + duration) * rate - 1e-6))
-    return max(end - first, 0)
 
 
 class Tally:
@@ -333,12 +269,8 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
         return one_pass.run(sequential, tools, info)
     one_pass.check_paths(job)
     began = time.perf_counter()
-    times = frame_times(job.source.path, tools.ffmpeg)
-    if not on_grid(times, info.fps):
-        say(f"--jobs {job.jobs}: the frames are not evenly spaced in time (variable frame rate); "
-            "rendering in one pass")
-        return one_pass.run(sequential, tools, info)
-    total = range_frames(len(times), info.fps, job.start, job.duration)
+    first, end = frame_range(info, job.start, job.duration)
+    total = end - first
     counted = time.perf_counter() - began
     if total == 0:
         raise FfvfxError(f"{job.source.name}: no video frames to render"
@@ -382,7 +314,8 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
             check_piece(piece)
         rendered = time.perf_counter() - began - counted
         audio = one_pass.audio_args(info, job, index=1)
-        audio_input = (one_pass.range_args(job) + ["-i", media_path(job.source.path)]) if audio else []
+        audio_input = (one_pass.range_args(job, info) + ["-i", media_path(job.source.path)]) \
+            if audio else []
         join(pieces, job.output, audio, tools.ffmpeg, info.fps, audio_input)
     joined = time.perf_counter() - began - counted - rendered
     seconds = sorted(p.seconds for p in pieces)

@@ -77,21 +77,31 @@ def test_split_covers_every_frame_once_with_its_preroll():
         assert segs[-1].frames is None  # the last runs to the end: an estimated count still works
 
 
-def test_seeks_land_half_a_frame_before_the_cut():
-    fps = Fraction(30)
-    seg = Segment(1, 30, 30, 24)  # decodes frames 6..59
-    assert seg.input_args(None, None, fps) == ["-ss", f"{5.5 / 30:.6f}", "-t", f"{54 / 30:.6f}"]
-    # --start 1.01 s: one pass starts at frame 31 (1.0333 s), so this segment decodes 37..90
-    ss, t = seg.input_args(1.01, None, fps)[1::2]
-    assert math.isclose(float(ss), 36.5 / 30, abs_tol=1e-6)
-    assert math.isclose(float(t), 54 / 30, abs_tol=1e-6)
-    last = Segment(2, 60, None, 24)
-    assert last.input_args(1.0, 2.5, fps)[2:] == ["-t", f"{3.5 - 65.5 / 30:.6f}"]
-    first = Segment(0, 0, 30, 0)
-    assert first.input_args(None, None, fps) == ["-t", f"{29.5 / 30:.6f}"]
-    # an aligned side file's own -ss/-t are replaced, its other options kept
-    assert seg.side_options(["-ss", "1", "-t", "2", "-r", "30"], fps) == \
-        [*seg.input_args(1.0, 2.0, fps), "-r", "30"]
+def test_cuts_land_just_before_each_frame_by_its_own_time():
+    """``cut_args`` finds frames by the packets' times: Matroska's 1 ms ticks at 30 fps, a file
+    that starts at 0.5 s, and a variable-rate file all cut on the asked frames."""
+    from ffvfx.probe import VideoInfo
+    from ffvfx.render import cut_args
+
+    def info(times, start=0.0, fps=Fraction(30)):
+        return VideoInfo("x.mkv", 64, 48, fps, len(times), None, "yuv420p", 0, None, False,
+                         times=tuple(times), start_time=start)
+
+    def kept(args, times, start=0.0):
+        ss = float(args[args.index("-ss") + 1]) if "-ss" in args else 0.0
+        t = float(args[args.index("-t") + 1]) if "-t" in args else math.inf
+        return [k for k, x in enumerate(times) if ss <= x - start < ss + t]
+
+    mkv = [round(k / 30, 3) for k in range(90)]             # 0, 0.033, 0.067 ...
+    assert kept(cut_args(info(mkv), 6, 60), mkv) == list(range(6, 60))
+    assert kept(cut_args(info(mkv), 0, 30), mkv) == list(range(0, 30))
+    assert kept(cut_args(info(mkv), 61, None), mkv) == list(range(61, 90))
+    late = [0.5 + k / 29.75 for k in range(40)]
+    assert kept(cut_args(info(late, 0.5, Fraction(119, 4)), 7, 20), late, 0.5) == list(range(7, 20))
+    vfr = [0, 0.03, 0.05, 0.11, 0.12, 0.2, 0.26, 0.27, 0.4]
+    assert kept(cut_args(info(vfr), 3, 7), vfr) == [3, 4, 5, 6]
+    for args in (cut_args(info(mkv), 1, 2), cut_args(info(vfr), 1, 2)):
+        assert all("e" not in a for a in args)                # ffmpeg rejects 1e-05
 
 
 def test_reach_counts_the_main_input_and_aligned_files_only():
