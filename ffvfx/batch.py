@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from ffvfx.errors import FfvfxError
+from ffvfx.outputs import check_output, same_file
 from ffvfx.progress import ProgressBar
 
 FILE_COMMANDS = ("motion", "trails")
@@ -81,8 +82,9 @@ def plan(name: str, command: click.Command, args: list[str], outdir: Path) -> li
     options, files = split_args(command, args)
     if not files:
         raise FfvfxError(f"batch {name}: give the input files")
-    if not outdir.is_dir():
-        raise FfvfxError(f"{outdir}: no such folder (-o DIR names an existing folder)")
+    # option values (--delay inf) are refused once here, in one line, not once per file
+    command.make_context(name, [*options, files[0]])
+    check_output(outdir, [], True, files=[])  # a folder, or one to make in an existing folder
     overwrite = any(o in ("-y", "--overwrite") for o in options)
     runs, taken = [], {}
     for src in files:
@@ -97,7 +99,9 @@ def plan(name: str, command: click.Command, args: list[str], outdir: Path) -> li
             raise FfvfxError(f"{src} and {taken[out]} would both write {outdir / out}; rename one")
         taken[out] = src
         run = Run(src, argv, outdir / out)
-        if run.target.exists() and not overwrite:
+        if same_file(run.target, src):
+            run.rc, run.message = 1, f"{run.target}: output is an input; choose another output folder"
+        elif run.target.exists() and not overwrite:
             run.rc, run.message = 1, f"{run.target}: exists; pass -y/--overwrite to replace it"
         elif not path.is_file():
             run.rc, run.message = 1, f"{src}: no such file"
@@ -131,6 +135,7 @@ def execute(runs: list[Run], outdir: Path, jobs: int, quiet: bool, ray: str | No
     """Run the batch; returns how many files failed (each said on stderr, then the summary)."""
     from ffvfx import cluster
 
+    outdir.mkdir(exist_ok=True)  # like matte and loop make theirs
     display = Display(runs, quiet)
     todo = [r for r in runs if r.rc is None]
     for r in runs:

@@ -10,7 +10,7 @@ import functools
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
@@ -22,6 +22,26 @@ from ffvfx.analysis import mask as mask_analysis
 from ffvfx.analysis import plate as plate_analysis
 from ffvfx.analysis.alpha import check_alpha
 from ffvfx.atomic import write_text
+from ffvfx.cli_types import (
+    CRF,
+    DURATION,
+    FEATHER,
+    FRACTION,
+    FRAME,
+    FRAMES_BACK,
+    GAIN,
+    GUIDANCE,
+    JOBS,
+    QP,
+    SEED,
+    SIGMA,
+    START,
+    STEPS,
+    Length,
+    Number,
+    Numbers,
+    Size,
+)
 from ffvfx.effects import composite as composite_effect
 from ffvfx.effects import loop as loop_effect
 from ffvfx.effects import timeline
@@ -34,8 +54,11 @@ from ffvfx.errors import FfvfxError
 from ffvfx.graph import Input
 from ffvfx.matting.model import DEFAULT_MODEL, ModelOptions
 from ffvfx.matting.stream import ALPHA_CODECS, refine_line
-from ffvfx.probe import VideoInfo, probe
-from ffvfx.render import Effect, Encoding, Job, plan_for, print_command, printable_graph, run
+from ffvfx.numbers import MAX_FRAMES_BACK, MAX_JOBS, decimal
+from ffvfx.outputs import check_output
+from ffvfx.probe import VideoInfo, frame_range, probe, side_origin
+from ffvfx.rawvideo import check_decodes
+from ffvfx.render import Effect, Encoding, Job, aligned_input, plan_for, print_command, printable_graph, run
 from ffvfx.segments import Windowed
 from ffvfx.sources import resolve
 
@@ -52,11 +75,12 @@ def render_options(func: Callable) -> Callable:
                      help="Print the graph (line, script) or the full ffmpeg command (cmd)."),
         click.option("--preview", is_flag=True, help="Play through ffplay instead of rendering."),
         click.option("--size", help="Camera capture size for webcam input, e.g. 1280x720."),
-        click.option("--fps", type=float, help="Camera capture rate for webcam input."),
-        click.option("--start", type=float, help="Start this many seconds into the input."),
-        click.option("--duration", type=float, help="Render this many seconds."),
-        click.option("--crf", type=float, help="Constant quality (x264/x265; default 18)."),
-        click.option("--qp", type=int, help="Constant quantiser instead of --crf."),
+        click.option("--fps", type=Number(float, 0, 1000, min_open=True, unit="fps"),
+                     help="Camera capture rate for webcam input."),
+        click.option("--start", type=START, help="Start this many seconds into the input."),
+        click.option("--duration", type=DURATION, help="Render this many seconds."),
+        click.option("--crf", type=CRF, help="Constant quality (x264/x265; default 18)."),
+        click.option("--qp", type=QP, help="Constant quantiser instead of --crf."),
         click.option("--preset", help="Encoder preset (x264: ultrafast .. veryslow)."),
         click.option("--encoder", help="Video encoder (default: libx264, libvpx-vp9 for .webm; "
                      "h264_nvenc with --hw cuda, h264_vaapi, h264_qsv)."),
@@ -64,7 +88,7 @@ def render_options(func: Callable) -> Callable:
                      show_default="cpu, or $FFVFX_HW",
                      help="Where to decode/encode: cpu, auto (probe and pick), cuda[:GPU], "
                      "vaapi[:/dev/dri/renderDN], qsv[:NODE]. The effect's filters run on the CPU."),
-        click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+        click.option("--jobs", "-j", type=JOBS, default=1, show_default=True,
                      help="Render this many segments side by side (frame-exact: each starts its "
                      "effect's reach earlier); the pieces are joined without re-encoding."),
         click.option("--ray", "ray_address", default=lambda: os.environ.get("RAY_ADDRESS"),
@@ -80,16 +104,21 @@ def render_options(func: Callable) -> Callable:
     return func
 
 
-def deliver(build: Callable[[VideoInfo | None], Effect], common: dict) -> None:
+def deliver(build: Callable[[VideoInfo | None], Effect], common: dict,
+            inputs: Sequence[str | None] = ()) -> None:
     """Print, preview or render the effect ``build(info)`` as the common options ask.
 
     ``info`` describes the input file (None for cameras and printed graphs), for options given in
-    seconds or checked against the input's length.
+    seconds or checked against the input's length. ``inputs``: the side files the command reads
+    (alpha, mask, background ...); a render's output is checked against them and the input before
+    ``build`` analyses anything.
     """
     tools = toolchain.find()
     input_spec, output = common["input"], common["output"]
     form = common["print_form"]
     source = resolve(input_spec, common["size"], common["fps"]) if input_spec else None
+    if source is not None and output and not form and not common["preview"]:
+        check_output(output, [None if source.device else source.path, *inputs], common["overwrite"])
     info = probe(source.path, tools) if source is not None and not source.device else None
     make = build(info)
 
@@ -140,14 +169,17 @@ def main() -> None:
 @render_options
 @click.option("--mode", type=click.Choice(MODES), default="gray", show_default=True,
               help="gray: Posy's invert+offset; black: |c-p|; matte; glow; rgb: three delays.")
-@click.option("--delay", type=int, default=8, show_default=True, help="Frames between c and p.")
-@click.option("--delay-s", type=float, help="The delay in seconds instead (needs an input).")
-@click.option("--delays", default="1,8,32", show_default=True, help="rgb mode: R,G,B delays (frames).")
-@click.option("--strength", type=float, default=1.0, show_default=True, help="Amplify the difference.")
-@click.option("--freeze", type=int, help="Compare every frame with this one frame (0-based).")
+@click.option("--delay", type=FRAMES_BACK, default=8, show_default=True, help="Frames between c and p.")
+@click.option("--delay-s", type=Number(float, 0, MAX_FRAMES_BACK, min_open=True, unit="seconds"),
+              help="The delay in seconds instead (needs an input).")
+@click.option("--delays", type=Numbers(FRAMES_BACK, 3, example="1,8,32"), default="1,8,32", show_default=True,
+              help="rgb mode: R,G,B delays (frames).")
+@click.option("--strength", type=GAIN, default=1.0, show_default=True, help="Amplify the difference.")
+@click.option("--freeze", type=FRAME, help="Compare every frame with this one frame (0-based).")
 @click.option("--bloom", is_flag=True, help="Add a soft glow of the motion on top.")
-@click.option("--bloom-sigma", type=float, default=8.0, show_default=True, help="Glow radius (px).")
-@click.option("--bloom-strength", type=float, default=1.0, show_default=True, help="Glow gain.")
+@click.option("--bloom-sigma", type=SIGMA, default=8.0, show_default=True, help="Glow radius (px).")
+@click.option("--bloom-strength", type=Number(float, 0, 1000), default=1.0, show_default=True,
+              help="Glow gain.")
 def motion_command(**kw) -> None:
     """Motion extraction: each frame against a delayed copy of itself.
 
@@ -155,10 +187,7 @@ def motion_command(**kw) -> None:
     With no INPUT the one-line graph is printed for use in ffmpeg -vf / -filter_complex / ffplay.
     """
     common = _common(kw)
-    try:
-        delays = [int(x) for x in kw["delays"].split(",")]
-    except ValueError:
-        raise FfvfxError(f"--delays takes frame counts like 1,8,32 (got {kw['delays']!r})") from None
+    delays = list(kw["delays"])
 
     def make(info: VideoInfo | None) -> Effect:
         delay = kw["delay"]
@@ -166,6 +195,9 @@ def motion_command(**kw) -> None:
             if info is None:
                 raise FfvfxError("--delay-s needs an input file to know its frame rate; use --delay")
             delay = max(1, round(kw["delay_s"] * float(info.fps)))
+            if delay > MAX_FRAMES_BACK:
+                raise FfvfxError(f"--delay-s {decimal(kw['delay_s'])}: {delay} frames at "
+                                 f"{decimal(float(info.fps), 6)} fps; at most {MAX_FRAMES_BACK}")
         if kw["freeze"] is not None and info is not None and info.frames is not None \
                 and kw["freeze"] >= info.frames:
             raise FfvfxError(f"--freeze {kw['freeze']}: the input has {info.frames} frames (0-based)")
@@ -180,10 +212,12 @@ def motion_command(**kw) -> None:
 
 @main.command("trails")
 @render_options
-@click.option("--layers", type=int, default=6, show_default=True, help="Number of echoes.")
-@click.option("--decay", type=float, default=0.7, show_default=True, help="Echo k has opacity decay^k.")
-@click.option("--spacing", type=int, default=5, show_default=True, help="Frames between echoes.")
-@click.option("--intensity", type=float, default=1.0, show_default=True, help="Starting intensity.")
+@click.option("--layers", type=Number(int, 1, 64, unit="echoes"), default=6, show_default=True,
+              help="Number of echoes.")
+@click.option("--decay", type=Number(float, 0, 1, min_open=True), default=0.7, show_default=True,
+              help="Echo k has opacity decay^k.")
+@click.option("--spacing", type=FRAMES_BACK, default=5, show_default=True, help="Frames between echoes.")
+@click.option("--intensity", type=GAIN, default=1.0, show_default=True, help="Starting intensity.")
 @click.option("--ghost", "--operator", "operator", type=click.Choice(TRAIL_OPERATORS), default="normal",
               show_default=True, help="glow: bright trails; shadow: dark; normal: weighted average; "
               "add/max/min/screen/blend; behind/front need --alpha.")
@@ -191,10 +225,12 @@ def motion_command(**kw) -> None:
 @click.option("--compensate/--no-compensate", default=True, show_default=True,
               help="Shift every echo back into register with the camera's motion.")
 @click.option("--mask", is_flag=True, help="Trails only on the moving, in-focus subject.")
-@click.option("--motion-thresh", type=int, default=10, show_default=True, help="--mask: 8-bit levels.")
-@click.option("--focus-block", type=int, default=31, show_default=True, help="--mask: block size (px).")
-@click.option("--glow-sigma", type=float, default=8.0, show_default=True, help="glow: blur radius (px).")
-@click.option("--exposure", type=float, default=2.0, show_default=True,
+@click.option("--motion-thresh", type=Number(int, 0, 255, unit="levels"), default=10, show_default=True,
+              help="--mask: 8-bit levels.")
+@click.option("--focus-block", type=Number(int, 3, 999, unit="pixels"), default=31, show_default=True,
+              help="--mask: block size (px).")
+@click.option("--glow-sigma", type=SIGMA, default=8.0, show_default=True, help="glow: blur radius (px).")
+@click.option("--exposure", type=GAIN, default=2.0, show_default=True,
               help="glow: echo gain; shadow: echo darkening.")
 def trails_command(**kw) -> None:
     """Ghost trails: each frame with LAYERS echoes SPACING frames apart, fading by DECAY.
@@ -226,18 +262,17 @@ def trails_command(**kw) -> None:
         register = None
         offsets = None
         if kw["compensate"]:
-            say("measuring camera motion (cached for the next run)")
-            path = camera.cached_path(info.path, tools, common["start"], common["duration"])
+            path = camera.cached_path(info.path, tools, common["start"], common["duration"], say=say)
             register = echo_register(path, kw["spacing"], kw["layers"])
             offsets = path.offsets
         mask = None
         if kw["mask"]:
-            say("computing the subject mask (cached for the next run)")
             found = mask_analysis.cached_mask(info.path, tools, offsets=offsets, start=common["start"],
                                               duration=common["duration"],
                                               motion_thresh=kw["motion_thresh"],
-                                              focus_block=kw["focus_block"])
-            mask = Input(str(found.path), label="mask", aligned=True)
+                                              focus_block=kw["focus_block"], say=say)
+            first, _ = frame_range(info, common["start"], common["duration"])
+            mask = aligned_input(str(found.path), probe(str(found.path), tools), info, "mask", first)
 
         def build(first: int, frames: int | None) -> Effect:
             hook = register.window(first, frames) if register else None
@@ -251,7 +286,7 @@ def trails_command(**kw) -> None:
             return effect
         return Windowed(build)
 
-    deliver(make, common)
+    deliver(make, common, [kw["alpha_path"]])
 
 
 def _notes(quiet: bool) -> Callable[[str], None]:
@@ -260,53 +295,55 @@ def _notes(quiet: bool) -> Callable[[str], None]:
 
 
 def _side_input(path: str, info: VideoInfo | None, common: dict, tools, what: str) -> Input:
-    """A side video (matte) the user gave: same size and length as the input, same time range."""
+    """A side video (matte) the user gave: the input's size, one frame per input frame (or per
+    frame of the --start/--duration range, when it was made for that range)."""
     side = probe(path, tools)
-    if info is not None:
-        if (side.width, side.height) != (info.width, info.height):
-            raise FfvfxError(f"--{what} {path} is {side.width}x{side.height}, the input is "
-                             f"{info.width}x{info.height}")
-        if side.frames is not None and info.frames is not None and side.frames < info.frames:
-            raise FfvfxError(f"--{what} {path} has {side.frames} frames, the input has {info.frames}")
-    options = []
-    if common["start"]:
-        options += ["-ss", f"{common['start']:g}"]
-    if common["duration"]:
-        options += ["-t", f"{common['duration']:g}"]
-    return Input(path, options, label=what, aligned=True)
+    if info is None:
+        return Input(path, label=what, aligned=True)
+    if (side.width, side.height) != (info.width, info.height):
+        raise FfvfxError(f"--{what} {path} is {side.width}x{side.height}, the input is "
+                         f"{info.width}x{info.height}")
+    origin = side_origin(side, info, common["start"], common["duration"])
+    if origin is None:
+        raise FfvfxError(f"--{what} {path} has {side.frames} frames, the input has {info.frames}"
+                         + _range_frames_note(info, common["start"], common["duration"]))
+    return aligned_input(path, side, info, what, origin)
 
-def _frames(text: str, fps: float, option: str) -> int:
-    """A length given as seconds (``2s``, ``1.5s``) or frames (``45``), in frames."""
-    try:
-        if text.strip().lower().endswith("s"):
-            return round(float(text.strip()[:-1]) * fps)
-        return int(text)
-    except ValueError:
-        raise FfvfxError(f"{option} takes seconds like 2s or 1.5s, or frames like 45 (got {text!r})") \
-            from None
+
+def _range_frames_note(info: VideoInfo, start: float | None, duration: float | None) -> str:
+    """`` (the range has N)`` when a --start/--duration range is given, for length mismatches."""
+    if not (start or duration):
+        return ""
+    first, end = frame_range(info, start, duration)
+    return f" and the --start/--duration range {end - first}: a side file needs one frame per either"
 
 
 @main.command("loop")
 @click.argument("input")
 @click.option("-o", "--output", "outdir", help="Output folder (default: INPUT's name + _loops).")
-@click.option("--loops", "count", type=int, default=5, show_default=True, help="Loops to keep.")
-@click.option("--min-length", default="1s", show_default=True, help="Shortest loop: 2s, 1.5s or frames.")
-@click.option("--max-length", default="6s", show_default=True, help="Longest loop: 6s or frames.")
+@click.option("--loops", "count", type=Number(int, 1, 100), default=5, show_default=True,
+              help="Loops to keep.")
+@click.option("--min-length", type=Length(), default="1s", show_default=True,
+              help="Shortest loop: 2s, 1.5s or frames.")
+@click.option("--max-length", type=Length(), default="6s", show_default=True,
+              help="Longest loop: 6s or frames.")
 @click.option("--hash", "hash_name", type=click.Choice(tuple(loop_analysis.HASHES)), default="phash",
               show_default=True, help="Perceptual hash compared between frames.")
-@click.option("--hash-size", type=int, default=8, show_default=True, help="Hash side (bits = size^2).")
-@click.option("--threshold", type=float, default=0.1, show_default=True,
+@click.option("--hash-size", type=Number(int, 2, 32), default=8, show_default=True,
+              help="Hash side (bits = size^2).")
+@click.option("--threshold", type=FRACTION, default=0.1, show_default=True,
               help="Largest seam distance (hash bits differing / bits, over a 5-frame window).")
-@click.option("--min-motion", type=float, default=0.06, show_default=True,
+@click.option("--min-motion", type=FRACTION, default=0.06, show_default=True,
               help="Some frame inside must differ from the start at least this much (hash distance).")
-@click.option("--max-motion", type=float, default=0.35, show_default=True,
+@click.option("--max-motion", type=FRACTION, default=0.35, show_default=True,
               help="Largest hash distance between neighbouring frames: above it is a scene cut.")
-@click.option("--crossfade", type=int, default=0, show_default=True,
+@click.option("--crossfade", type=Number(int, 0, MAX_FRAMES_BACK, unit="frames"),
+              default=0, show_default=True,
               help="Blend the last N frames into the ones before the start (frames).")
 @click.option("--format", "fmt", type=click.Choice(loop_effect.FORMATS), default="webm",
               show_default=True, help="webm: VP9; mp4: H.264; gif: own palette.")
 @click.option("--alpha", "alpha_path", help="Matte video (white = opaque): WebM with transparency.")
-@click.option("--crf", type=float, help="Constant quality (VP9 default 32, x264 18).")
+@click.option("--crf", type=CRF, help="Constant quality (VP9 default 32, x264 18).")
 @click.option("--print", "print_graph", is_flag=True, help="Print each loop's graph; write nothing.")
 @click.option("--preview", is_flag=True, help="Play the best loop in ffplay, over and over; write nothing.")
 @click.option("-y", "--overwrite", is_flag=True, help="Replace existing loop files in the folder.")
@@ -315,23 +352,28 @@ def loop_command(**kw) -> None:
     """Find seamless loops in INPUT and write the best as loop_K.webm, loops.json, index.html.
 
     Frames are compared by perceptual hash on a small gray copy decoded once; a loop's seam is
-    scored over 5 frame pairs around it. Loops never overlap; dark or flat stretches, still
+    scored over 5 frame pairs around it, then judged on the pixels: a seam step clearly worse
+    than the ordinary steps (whole frame or any tile) or a camera drift is refused, with the
+    --crossfade that would hide it. Loops never overlap; dark or flat stretches, still
     stretches and scene cuts are not loops. Lengths are in seconds (2s) or frames (45).
     """
     from ffvfx import loop_output
     tools = toolchain.find()
-    if kw["crossfade"] < 0:
-        raise FfvfxError(f"--crossfade: frames, 0 or more (got {kw['crossfade']})")
     if kw["alpha_path"] and kw["fmt"] != "webm":
         raise FfvfxError("--alpha needs --format webm (VP9 keeps transparency)")
     src = resolve(kw["input"])
     if src.device:
         raise FfvfxError("ffvfx loop analyses a file; record the camera first")
     source = src.path
+    outdir = Path(kw["outdir"] or Path(kw["input"]).stem + "_loops")
+    ext = kw["fmt"]
+    if not (kw["print_graph"] or kw["preview"]):  # every loop file there is replaced or removed
+        earlier = [p.name for f in loop_effect.FORMATS for p in outdir.glob(f"loop_*.{f}")]
+        check_output(outdir, [source, kw["alpha_path"]], kw["overwrite"],
+                     files=sorted({*earlier, loop_output.LISTING, loop_output.PAGE}))
     info = probe(source, tools)
     fps = float(info.fps)
-    lengths = dict(min_length=_frames(kw["min_length"], fps, "--min-length"),
-                   max_length=_frames(kw["max_length"], fps, "--max-length"))
+    lengths = dict(min_length=kw["min_length"].frames(fps), max_length=kw["max_length"].frames(fps))
     params = dict(threshold=kw["threshold"], min_motion=kw["min_motion"], max_motion=kw["max_motion"],
                   count=kw["count"])
     loop_analysis.check_params(hash_name=kw["hash_name"], hash_size=kw["hash_size"], **lengths, **params)
@@ -344,39 +386,31 @@ def loop_command(**kw) -> None:
     say(f"analysing {info.frames or 'all'} frames")
     frames = loop_analysis.analyse(source, tools, hash_name=kw["hash_name"], hash_size=kw["hash_size"])
     found = loop_analysis.find_loops(frames, **lengths, **params, margin=kw["crossfade"])
+    why_none = found.refusal() or f"no span's ends match within the hash threshold {kw['threshold']:g}"
     if kw["print_graph"]:
         for loop in found:
             click.echo(loop_output.graph_for(loop, source=None, alpha=kw["alpha_path"], fmt=kw["fmt"],
                                              crossfade=kw["crossfade"]).line())
         if not found:
-            click.echo("ffvfx: no seamless loop found above the threshold", err=True)
+            click.echo(f"ffvfx: no seamless loop found: {why_none}", err=True)
         return
     if kw["preview"]:
         if not found:
-            raise FfvfxError(f"no seamless loop found above the threshold {kw['threshold']:g}")
+            raise FfvfxError(f"no seamless loop found: {why_none}")
         from ffvfx.preview import preview
         best = loop_output.graph_for(found[0], source=None, alpha=None, fmt="webm",
                                      crossfade=kw["crossfade"])
         preview(best, src, tools)
         return
 
-    outdir = Path(kw["outdir"] or Path(kw["input"]).stem + "_loops")
-    if not outdir.parent.exists():
-        raise FfvfxError(f"{outdir.parent}: output directory does not exist")
-    if outdir.exists() and not outdir.is_dir():
-        raise FfvfxError(f"{outdir}: exists and is not a folder")
-    ext = kw["fmt"]
     names = [loop_output.loop_name(i, ext) for i in range(len(found))]
-    ours = [outdir / n for n in (*names, loop_output.LISTING, loop_output.PAGE)]
     stale = sorted(p for f in loop_effect.FORMATS for p in outdir.glob(f"loop_*.{f}")
                    if p.name not in names) if outdir.is_dir() else []
-    existing = [p for p in ours if p.exists()] + stale
-    if existing and not kw["overwrite"]:
-        raise FfvfxError(f"{existing[0]}: exists; pass -y/--overwrite to replace the loops in {outdir}")
     outdir.mkdir(exist_ok=True)
     for loop, name in zip(found, names, strict=True):
         loop_output.encode(loop, outdir / name, tools, source=source, alpha=kw["alpha_path"],
-                           fmt=ext, crossfade=kw["crossfade"], crf=kw["crf"], quiet=kw["quiet"])
+                           fmt=ext, crossfade=kw["crossfade"], crf=kw["crf"], quiet=kw["quiet"],
+                           rate=info.fps)
     for path in stale:  # -y: loops of an earlier run that this listing does not name
         path.unlink()
     data = loop_output.listing(found, source=str(source), fmt=ext, crossfade=kw["crossfade"],
@@ -386,13 +420,14 @@ def loop_command(**kw) -> None:
     write_text(outdir / loop_output.PAGE,
                            loop_output.page(data, loop_output.source_href(source, outdir)))
     if not found:
-        click.echo(f"no seamless loop found above the threshold {kw['threshold']:g} "
-                   f"({lengths['min_length']}-{lengths['max_length']} frames); wrote an empty "
+        click.echo(f"no seamless loop found ({lengths['min_length']}-{lengths['max_length']} frames): "
+                   f"{why_none}; wrote an empty "
                    f"{outdir / loop_output.LISTING}")
         return
     for loop, name in zip(found, names, strict=True):
         click.echo(f"{outdir / name}  frames {loop.start}-{loop.end} ({loop.length}), "
-                   f"{loop.start_time:.2f}-{loop.end_time:.2f} s, score {loop.score:.3f}")
+                   f"{loop.start_time:.2f}-{loop.end_time:.2f} s, score {loop.score:.3f}, "
+                   f"seam {loop.pixels.seam_psnr:.1f} dB (ordinary steps {loop.pixels.step_psnr:.1f} dB)")
 
 
 @main.command("plate")
@@ -402,15 +437,17 @@ def loop_command(**kw) -> None:
 @click.option("--method", type=click.Choice(plate_analysis.METHODS), default="median", show_default=True,
               help="median: of the background pixels (needs ALPHA); tmedian: ffmpeg's temporal "
               "median, no alpha (ffvfx plate IN OUT.png --method tmedian).")
-@click.option("--threshold", type=float, default=0.1, show_default=True,
+@click.option("--threshold", type=Number(float, 0, 1, min_open=True), default=0.1, show_default=True,
               help="A pixel is background where the alpha is below this fraction of full (0..1).")
-@click.option("--samples", type=int, default=32, show_default=True,
+@click.option("--samples", type=Number(int, 1, plate_analysis.MAX_SAMPLES, unit="frames"),
+              default=32, show_default=True,
               help="Frames sampled evenly over the clip (1..255; memory 4 bytes/px each).")
 @click.option("--inpaint", type=click.Choice(tuple(plate_analysis.INPAINT)), default="telea",
               show_default=True, help="OpenCV inpainting of pixels never seen uncovered.")
-@click.option("--inpaint-radius", type=float, default=5.0, show_default=True, help="Inpainting radius (px).")
-@click.option("--start", type=float, help="Start this many seconds into the input.")
-@click.option("--duration", type=float, help="Use this many seconds.")
+@click.option("--inpaint-radius", type=Number(float, 0, 100, min_open=True, unit="pixels"),
+              default=5.0, show_default=True, help="Inpainting radius (px).")
+@click.option("--start", type=START, help="Start this many seconds into the input.")
+@click.option("--duration", type=DURATION, help="Use this many seconds.")
 @click.option("-y", "--overwrite", is_flag=True, help="Replace an existing OUT.png.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 def plate_command(**kw) -> None:
@@ -439,7 +476,7 @@ def plate_command(**kw) -> None:
     out = Path(output)
     if out.suffix.lower() != ".png":
         raise FfvfxError(f"{output}: the plate is a PNG image; give an output ending in .png")
-    _check_output(out, [src.path, None if alpha == "auto" else alpha], kw["overwrite"])
+    check_output(out, [src.path, alpha], kw["overwrite"])
     info = probe(src.path, tools)
     say = _notes(kw["quiet"])
     span = dict(start=kw["start"], duration=kw["duration"])
@@ -474,9 +511,10 @@ def plate_command(**kw) -> None:
 @click.option("--fit", type=click.Choice(composite_effect.FITS), default="cover", show_default=True,
               help="cover: fill and crop; contain: fit inside and pad; stretch: ignore the aspect.")
 @click.option("--pad-color", default="black", show_default=True, help="contain: colour of the bars.")
-@click.option("--feather", type=float, default=0.0, show_default=True,
+@click.option("--feather", type=FEATHER, default=0.0, show_default=True,
               help="Soften the alpha's edge (Gaussian sigma, px).")
-@click.option("--shift-bg", default="0,0", show_default=True,
+@click.option("--shift-bg", type=Numbers(Number(int, -16384, 16384, unit="pixels"), 2, example="12,-4"),
+              default="0,0", show_default=True,
               help="Move the background x,y px (right, down; negative: left, up).")
 def composite_command(**kw) -> None:
     """Put the subject of INPUT (where ALPHA, a gray matte, is white) over a new background.
@@ -486,13 +524,7 @@ def composite_command(**kw) -> None:
     Usage: ffvfx composite IN ALPHA OUT --bg PLATE|VIDEO|COLOR.
     """
     common = _common(kw)
-    try:
-        shift = tuple(int(v) for v in kw["shift_bg"].split(","))
-        if len(shift) != 2:
-            raise ValueError
-    except ValueError:
-        raise FfvfxError(f"--shift-bg takes whole pixels x,y such as 12,-4 (got {kw['shift_bg']!r})") \
-            from None
+    shift = kw["shift_bg"]
 
     def make(info: VideoInfo | None) -> Effect:
         if info is None:
@@ -504,8 +536,11 @@ def composite_command(**kw) -> None:
         check_alpha(kw["alpha_path"], info, tools)
         alpha = _side_input(kw["alpha_path"], info, common, tools, "alpha")
         bg = composite_effect.background(kw["bg"], info)
-        # not a picture: one line now, not an ffmpeg error later
+        # not a picture, or no frame of it decodes: one line now, not an ffmpeg error (or a
+        # -stream_loop that never ends) later
         bg_info = probe(bg.value, tools) if bg.kind != "color" else None
+        if bg.kind != "color":
+            check_decodes(bg.value, tools, "--bg")
         params = dict(bg=bg, size=(info.width, info.height), fps=info.fps, fit=kw["fit"],
                       pad_color=kw["pad_color"], feather=kw["feather"], shift=shift)
         composite_effect.composite(Input().video, Input().video, **params)  # validate early
@@ -518,7 +553,7 @@ def composite_command(**kw) -> None:
         return Windowed(lambda first, frames: functools.partial(
             composite_effect.composite, alpha=alpha.video, first=first, period=period, **params))
 
-    deliver(make, common)
+    deliver(make, common, [kw["alpha_path"], kw["bg"]])
 
 
 def _second_argument(command: click.Command, name: str) -> None:
@@ -545,24 +580,31 @@ _second_argument(composite_command, "alpha_path")
 @click.option("--model-id", help="Hub id of a transformers model (segmentation, birefnet).")
 @click.option("--revision", help="Hub revision of --model-id.")
 @click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda, mps.")
-@click.option("--downsample-ratio", type=float, help="rvm: model resolution / frame (default: auto).")
+@click.option("--downsample-ratio", type=Number(float, 0, 1, min_open=True),
+              help="rvm: model resolution / frame (default: auto).")
 @click.option("--allow-noncommercial", is_flag=True, help="Allow non-commercial models (rmbg).")
 @click.option("--plate", help="difference: the clean background image.")
-@click.option("--diff-threshold", type=float, default=40.0, show_default=True,
+@click.option("--diff-threshold", type=Number(float, 1, 254, unit="levels"), default=40.0, show_default=True,
               help="difference: 8-bit colour distance that is half foreground.")
 @click.option("--key", default="auto", show_default=True, help="chroma: auto, green, blue or 0xRRGGBB.")
-@click.option("--similarity", type=float, default=0.1, show_default=True, help="chroma: key width (0..1).")
-@click.option("--blend", type=float, default=0.05, show_default=True, help="chroma: soft edge (0..1).")
-@click.option("--threshold", type=float, help="Clean-up: hard matte at this alpha (0..1).")
-@click.option("--erode", type=int, default=0, show_default=True, help="Clean-up: shrink (px).")
-@click.option("--dilate", type=int, default=0, show_default=True, help="Clean-up: grow (px).")
-@click.option("--smooth", type=int, default=1, show_default=True, help="Clean-up: centred average (frames).")
-@click.option("--feather", type=float, default=0.0, show_default=True, help="Clean-up: soft edge (px).")
-@click.option("--blobs", type=float, default=0.4, show_default=True,
+@click.option("--similarity", type=Number(float, 0.01, 1), default=0.1, show_default=True,
+              help="chroma: key width (0.01..1).")
+@click.option("--blend", type=Number(float, 0, 1, min_open=True), default=0.05, show_default=True,
+              help="chroma: soft edge (0..1).")
+@click.option("--threshold", type=FRACTION, help="Clean-up: hard matte at this alpha (0..1).")
+@click.option("--erode", type=Number(int, 0, 64, unit="pixels"), default=0, show_default=True,
+              help="Clean-up: shrink (px).")
+@click.option("--dilate", type=Number(int, 0, 64, unit="pixels"), default=0, show_default=True,
+              help="Clean-up: grow (px).")
+@click.option("--smooth", type=Number(int, 1, 31, unit="frames"), default=1, show_default=True,
+              help="Clean-up: centred average (frames).")
+@click.option("--feather", type=FEATHER, default=0.0, show_default=True, help="Clean-up: soft edge (px).")
+@click.option("--blobs", type=Number(float, 0, 1, max_open=True), default=0.4, show_default=True,
               help="Drop regions smaller than this fraction of the main subject (0: keep all).")
-@click.option("--batch", type=int, default=4, show_default=True, help="Frames per model call.")
-@click.option("--start", type=float, help="Start this many seconds into the input.")
-@click.option("--duration", type=float, help="Matte this many seconds.")
+@click.option("--batch", type=Number(int, 1, 64, unit="frames"), default=4, show_default=True,
+              help="Frames per model call.")
+@click.option("--start", type=START, help="Start this many seconds into the input.")
+@click.option("--duration", type=DURATION, help="Matte this many seconds.")
 @click.option("--print", "print_graph", is_flag=True, help="Print the clean-up graph; write nothing.")
 @click.option("-y", "--overwrite", is_flag=True, help="Replace existing files in the folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
@@ -594,11 +636,17 @@ def matte_command(**kw) -> None:
     if src.device:
         raise FfvfxError("ffvfx matte reads a file; record the camera first")
     outdir = Path(kw["outdir"] or Path(kw["input"]).stem + "_matte")
-    written = folder.matte_folder(
-        src.path, outdir, toolchain.find(), names, options, cleanup=cleanup,
-        alpha_codec=kw["alpha_codec"], foreground=kw["foreground"], composite=kw["composite_bg"],
-        blobs=kw["blobs"], batch=kw["batch"], start=kw["start"], duration=kw["duration"],
-        overwrite=kw["overwrite"], say=_notes(kw["quiet"]), quiet=kw["quiet"])
+    created = not outdir.exists()
+    try:
+        written = folder.matte_folder(
+            src.path, outdir, toolchain.find(), names, options, cleanup=cleanup,
+            alpha_codec=kw["alpha_codec"], foreground=kw["foreground"], composite=kw["composite_bg"],
+            blobs=kw["blobs"], batch=kw["batch"], start=kw["start"], duration=kw["duration"],
+            overwrite=kw["overwrite"], say=_notes(kw["quiet"]), quiet=kw["quiet"])
+    except BaseException:
+        if created and outdir.is_dir() and not any(outdir.iterdir()):
+            outdir.rmdir()  # a run that failed (no frames in the range, ffmpeg) leaves no empty folder
+        raise
     for path in written:
         click.echo(str(path))
 
@@ -608,14 +656,15 @@ def ai_options(func: Callable) -> Callable:
     options = [
         click.option("--prompt", default="", help="What the new background should be."),
         click.option("--negative-prompt", "negative", default="", help="What it should not show."),
-        click.option("--seed", type=int, default=0, show_default=True),
-        click.option("--steps", type=int, default=30, show_default=True, help="Diffusion steps."),
-        click.option("--strength", type=float, default=0.95, show_default=True,
+        click.option("--seed", type=SEED, default=0, show_default=True),
+        click.option("--steps", type=STEPS, default=30, show_default=True, help="Diffusion steps."),
+        click.option("--strength", type=Number(float, 0, 1, min_open=True), default=0.95, show_default=True,
                      help="How far from the frame the drawing may go (0..1)."),
-        click.option("--guidance", type=float, default=7.5, show_default=True, help="Prompt guidance."),
-        click.option("--resolution", type=int, help="Long side of the generation, px (snapped to "
+        click.option("--guidance", type=GUIDANCE, default=7.5, show_default=True, help="Prompt guidance."),
+        click.option("--resolution", type=Number(int, 64, 2048, unit="pixels"),
+                     help="Long side of the generation, px (snapped to "
                      "multiples of 8; default 768 for sd15, 1024 for sdxl)."),
-        click.option("--frame", type=int, default=0, show_default=True,
+        click.option("--frame", type=FRAME, default=0, show_default=True,
                      help="The reference frame (0-based)."),
         click.option("--sd-model", type=click.Choice(("sd15", "sdxl")), default="sd15", show_default=True),
         click.option("--model", "model_id", help="Inpainting model id or folder (default: "
@@ -658,7 +707,7 @@ def generate_command(**kw) -> None:
     out = Path(kw["output"])
     if out.suffix.lower() != ".png":
         raise FfvfxError(f"{out}: the result is a PNG image; give an output ending in .png")
-    _check_output(out, [kw["input"], kw["alpha"]], kw["overwrite"])
+    check_output(out, [kw["input"], kw["alpha"], opts.model], kw["overwrite"])
     src = resolve(kw["input"])
     if src.device:
         raise FfvfxError("ffvfx generate reads a file; record the camera first")
@@ -670,19 +719,6 @@ def generate_command(**kw) -> None:
     click.echo(str(out))
 
 
-def _check_output(out: Path, inputs: list[str], overwrite: bool) -> None:
-    """The output-path rules of every command: not an input, not a folder, -y to replace."""
-    for given in inputs:
-        if given and Path(given).exists() and out.resolve() == Path(given).resolve():
-            raise FfvfxError(f"{out}: output is an input; choose another output name")
-    if out.is_dir():
-        raise FfvfxError(f"{out}: is a directory; give an output file name")
-    if out.exists() and not overwrite:
-        raise FfvfxError(f"{out}: exists; pass -y/--overwrite to replace it")
-    if not out.resolve().parent.exists():
-        raise FfvfxError(f"{out.parent}: output directory does not exist")
-
-
 @main.command("studio")
 @render_options
 @click.argument("alpha_path", required=False, metavar="ALPHA")
@@ -691,16 +727,18 @@ def _check_output(out: Path, inputs: list[str], overwrite: bool) -> None:
               "lllyasviel/control_v11f1p_sd15_depth for sd15).")
 @click.option("--depth-model", help="Depth model id or folder (default: "
               "depth-anything/Depth-Anything-V2-Small-hf).")
-@click.option("--bg-margin", type=int, default=0, show_default=True,
+@click.option("--bg-margin", type=Number(int, 0, 4096, unit="pixels"), default=0, show_default=True,
               help="Extra canvas round the frame, px (0: from the camera path's extent).")
-@click.option("--depth-scale", type=float, default=0.3, show_default=True,
+@click.option("--depth-scale", type=Number(float, 0, 100), default=0.3, show_default=True,
               help="Parallax: a layer moves by camera path x its nearness (0..1) x this.")
-@click.option("--layers", type=int, default=3, show_default=True, help="Depth layers (1..8).")
-@click.option("--exposure-smooth", type=int, default=15, show_default=True,
+@click.option("--layers", type=Number(int, 1, 8, unit="layers"), default=3, show_default=True,
+              help="Depth layers (1..8).")
+@click.option("--exposure-smooth", type=Number(int, 1, MAX_FRAMES_BACK, unit="frames"),
+              default=15, show_default=True,
               help="Frames the exposure curve is averaged over.")
 @click.option("--no-light-prompt", is_flag=True, help="Do not add the light direction to the prompt.")
-@click.option("--feather", type=float, default=0.0, show_default=True, help="Soften the alpha's edge (px).")
-@click.option("--blobs", type=float, default=0.4, show_default=True,
+@click.option("--feather", type=FEATHER, default=0.0, show_default=True, help="Soften the alpha's edge (px).")
+@click.option("--blobs", type=Number(float, 0, 1, max_open=True), default=0.4, show_default=True,
               help="Drop alpha regions smaller than this fraction of the main subject (0: keep all).")
 def studio_command(**kw) -> None:
     """Replace the background of INPUT (subject: white in ALPHA) with a generated scene that moves
@@ -727,9 +765,9 @@ def studio_command(**kw) -> None:
         check_alpha(alpha, info, tools)
         output = common["output"]
         renders = output and not common["print_form"] and not common["preview"]
-        if renders:
-            _check_output(Path(output), [common["input"], alpha], common["overwrite"])
-            studio.check_folder(output, common["overwrite"])
+        if renders:  # the output itself was checked by deliver, before this analysis
+            studio.check_folder(output, common["overwrite"], [info.path, alpha, *models],
+                                layers=opts.layers)
         assets = studio.prepare(info.path, alpha, tools, info, opts, say=_notes(common["quiet"]),
                                 quiet=common["quiet"])
         apply = studio.effect(assets, info, opts)
@@ -738,7 +776,8 @@ def studio_command(**kw) -> None:
             studio.write_folder(output, assets, printable_graph(apply).script())
         return apply
 
-    deliver(make, common)
+    models = [opts.model, opts.controlnet, opts.depth_model]
+    deliver(make, common, [alpha, *models])
 
 
 _second_argument(studio_command, "alpha_path")
@@ -749,31 +788,37 @@ _second_argument(studio_command, "alpha_path")
 @click.argument("mask_path", required=False, metavar="MASK")
 @click.option("--prompt", default="", help="What the masked region should become.")
 @click.option("--negative-prompt", "negative", default="", help="What it should not show.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--steps", type=int, default=30, show_default=True)
-@click.option("--denoise", type=float, default=0.3, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--steps", type=STEPS, default=30, show_default=True)
+@click.option("--denoise", type=Number(float, 0, 1, min_open=True), default=0.3, show_default=True,
               help="Inpainting strength: how far from the original the region may go (0..1).")
-@click.option("--guidance", type=float, default=7.5, show_default=True)
-@click.option("--resolution", type=int, default=512, show_default=True,
+@click.option("--guidance", type=GUIDANCE, default=7.5, show_default=True)
+@click.option("--resolution", type=Number(int, 64, 2048, unit="pixels"), default=512, show_default=True,
               help="Long side of the crop the model paints, px (multiples of 8).")
 @click.option("--model", "model_id", help="Inpainting model id or folder (default: "
               "stable-diffusion-v1-5/stable-diffusion-inpainting).")
 @click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda.")
-@click.option("--candidates", type=int, default=2, show_default=True, help="Pictures per keyframe.")
-@click.option("--grow", type=int, default=8, show_default=True, help="Grow the mask (px).")
-@click.option("--feather", type=float, default=4.0, show_default=True, help="Soften its edge (px).")
-@click.option("--sensitivity", type=float, default=1.0, show_default=True,
+@click.option("--candidates", type=Number(int, 1, 16), default=2, show_default=True,
+              help="Pictures per keyframe.")
+@click.option("--grow", type=Number(int, 0, 64, unit="pixels"), default=8, show_default=True,
+              help="Grow the mask (px).")
+@click.option("--feather", type=FEATHER, default=4.0, show_default=True, help="Soften its edge (px).")
+@click.option("--sensitivity", type=GAIN, default=1.0, show_default=True,
               help="Keyframe sensitivity: higher, more keyframes.")
-@click.option("--max-group", type=int, default=48, show_default=True, help="Most frames per keyframe.")
-@click.option("--keyframes", "keyframe_list", help="Keyframes to use, e.g. 0,24,60 (no detection).")
+@click.option("--max-group", type=Number(int, 1, 10000, unit="frames"), default=48, show_default=True,
+              help="Most frames per keyframe.")
+@click.option("--keyframes", "keyframe_list", type=Numbers(FRAME, example="0,24,60"),
+              help="Keyframes to use, e.g. 0,24,60 (no detection).")
 @click.option("--propagate", type=click.Choice(("hold", "flow")), default="flow", show_default=True,
               help="Carry a keyframe's paint as it is, or along the optical flow.")
-@click.option("--blend", type=int, default=4, show_default=True, help="Crossfade frames at group starts.")
-@click.option("--overlay-original", type=float, default=0.0, show_default=True,
+@click.option("--blend", type=Number(int, 0, 1000, unit="frames"), default=4, show_default=True,
+              help="Crossfade frames at group starts.")
+@click.option("--overlay-original", type=FRACTION, default=0.0, show_default=True,
               help="Mix the original back in at this weight (0..1), for realism.")
 @click.option("--drop-bad", is_flag=True, help="Rebuild groups that jump by interpolation (minterpolate).")
 @click.option("--picks", "picks_path", help="picks.json (keyframe: candidate): re-render, no model.")
-@click.option("--redo", help="Paint these keyframes again with new seeds, e.g. 24,60.")
+@click.option("--redo", type=Numbers(FRAME, example="24,60"),
+              help="Paint these keyframes again with new seeds, e.g. 24,60.")
 def inpaint_command(**kw) -> None:
     """Change the region of INPUT where MASK is white (a mask video, or `auto`: the person) from
     --prompt, painting keyframes only and carrying each through its group.
@@ -786,15 +831,13 @@ def inpaint_command(**kw) -> None:
     from ffvfx.render import Encoding as Enc
     common = _common(kw)
     mask = kw.pop("mask_path")
-    try:
-        redo = [int(x) for x in (kw["redo"] or "").split(",") if x.strip()]
-    except ValueError:
-        raise FfvfxError(f"--redo takes keyframe numbers like 24,60 (got {kw['redo']!r})") from None
+    redo = list(kw["redo"] or ())
     opts = video_inpaint.Options(
         prompt=kw["prompt"], negative=kw["negative"], seed=kw["seed"], steps=kw["steps"],
         denoise=kw["denoise"], guidance=kw["guidance"], resolution=kw["resolution"], model=kw["model_id"],
         device=kw["device"], candidates=kw["candidates"], grow=kw["grow"], feather=kw["feather"],
-        sensitivity=kw["sensitivity"], max_group=kw["max_group"], keyframes=kw["keyframe_list"],
+        sensitivity=kw["sensitivity"], max_group=kw["max_group"],
+        keyframes=",".join(map(str, kw["keyframe_list"])) if kw["keyframe_list"] else None,
         propagate=kw["propagate"], blend=kw["blend"], overlay_original=kw["overlay_original"],
         drop_bad=kw["drop_bad"], picks=kw["picks_path"], redo=redo, start=common["start"],
         duration=common["duration"])
@@ -809,9 +852,11 @@ def inpaint_command(**kw) -> None:
     src = resolve(common["input"])
     if src.device:
         raise FfvfxError("ffvfx inpaint reads a file; record the camera first")
-    info = probe(src.path, tools)
+    inputs = [src.path, mask, opts.picks, opts.model]
     if not (common["print_form"] or common["preview"]):
-        _check_output(Path(output), [src.path, mask], common["overwrite"])
+        check_output(output, inputs, common["overwrite"])
+    video_inpaint.check_work_folder(output, inputs, auto_mask=mask == "auto", picks=opts.picks)
+    info = probe(src.path, tools)
     say = _notes(common["quiet"])
     auto = mask == "auto"
     if auto:
@@ -850,8 +895,8 @@ _second_argument(inpaint_command, "mask_path")
 
 @main.command("batch", context_settings={"ignore_unknown_options": True,
                                          "allow_interspersed_args": False})
-@click.option("--jobs", "-j", type=click.IntRange(min=1),
-              default=lambda: max(1, (os.cpu_count() or 2) // 2), show_default="half the CPUs",
+@click.option("--jobs", "-j", type=JOBS,
+              default=lambda: min(MAX_JOBS, max(1, (os.cpu_count() or 2) // 2)), show_default="half the CPUs",
               help="Files rendered at a time (a --jobs after COMMAND is each file's segments).")
 @click.option("--ray", "ray_address", default=lambda: os.environ.get("RAY_ADDRESS"),
               show_default="$RAY_ADDRESS", help="Run each file as a task on this Ray cluster.")
@@ -861,8 +906,9 @@ _second_argument(inpaint_command, "mask_path")
 def batch_command(jobs, ray_address, quiet, command, args) -> None:
     """Run COMMAND over many FILES into a folder: ffvfx batch COMMAND [options] FILES... -o DIR.
 
-    Outputs are named after the inputs (DIR/clip.mp4; matte and loop: DIR/clip_matte/). A file
-    that fails fails alone; the exit code is the number of files that failed (0: all done).
+    Outputs are named after the inputs (DIR/clip.mp4; matte and loop: DIR/clip_matte/); DIR is
+    made when missing. A file that fails fails alone; the exit code is the number of files that
+    failed (0: all done).
     """
     from ffvfx import batch
     args = list(args)
@@ -887,19 +933,20 @@ def batch_command(jobs, ray_address, quiet, command, args) -> None:
 
 @main.command("demo")
 @click.argument("output")
-@click.option("--seconds", type=float, default=4.0, show_default=True)
-@click.option("--size", default="1280x720", show_default=True)
-@click.option("--fps", type=int, default=30, show_default=True)
-@click.option("--pan", default="2,0.5", show_default=True, help="Camera pan, px/frame x,y.")
+@click.option("--seconds", type=Number(float, 0, 600, min_open=True, unit="seconds"), default=4.0,
+              show_default=True)
+@click.option("--size", type=Size(), default="1280x720", show_default=True)
+@click.option("--fps", type=Number(int, 1, 240, unit="fps"), default=30, show_default=True)
+@click.option("--pan", type=Numbers(Number(float, -1000, 1000, unit="pixels"), 2, example="2,0.5"),
+              default="2,0.5", show_default=True, help="Camera pan, px/frame x,y.")
 @click.option("-y", "--overwrite", is_flag=True)
 def demo_command(output, seconds, size, fps, pan, overwrite) -> None:
     """Write the built-in demo scene and its ground truth (alpha video, camera path JSON)."""
     from ffvfx import demo
-    if Path(output).exists() and not overwrite:
-        raise FfvfxError(f"{output}: exists; pass -y/--overwrite to replace it")
+    check_output(output, [], overwrite)
     try:
         w, h = (int(x) for x in size.lower().split("x"))
-        px, py = (float(x) for x in pan.split(","))
+        px, py = pan
         spec = demo.DemoSpec(width=w, height=h, fps=fps, seconds=seconds, pan=(px, py))
     except ValueError as exc:
         raise FfvfxError(f"--size takes even WxH (>= 16) and --pan takes X,Y: {exc}") from None
@@ -937,8 +984,16 @@ def doctor_command() -> None:
     click.echo(f"--ray     {ray}")
 
 
+def _quiet_opencv() -> None:
+    """OpenCV's own log lines (``[ WARN:0@...] findDecoder imread_...``) off: ffvfx says what went
+    wrong in its one line."""
+    import cv2
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
 def run_cli(argv: list[str] | None = None) -> int:
     """Entry point: one line on stderr and a non-zero exit for every user error, no traceback."""
+    _quiet_opencv()
     try:
         code = main.main(args=argv, prog_name="ffvfx", standalone_mode=False)
         if isinstance(code, int):  # click returns an Exit's code when not standalone

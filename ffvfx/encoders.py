@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from ffvfx.errors import FfvfxError
+from ffvfx.numbers import decimal
 
 DEFAULT_CRF = 18
 
@@ -46,10 +47,10 @@ def quality_args(encoder: str, crf: float | None = None, qp: int | None = None,
     kind = family(encoder)
     args = ["-c:v", encoder]
     if kind == "vp9":  # constant quality needs -b:v 0; row-mt uses every core
-        args += ["-crf", f"{32 if crf is None else crf:g}", "-b:v", "0", "-row-mt", "1"]
+        args += ["-crf", decimal(32 if crf is None else crf), "-b:v", "0", "-row-mt", "1"]
     elif kind == "nvenc":
         args += (["-rc", "constqp", "-qp", str(qp)] if qp is not None
-                 else ["-rc", "vbr", "-cq", f"{DEFAULT_CRF if crf is None else crf:g}", "-b:v", "0"])
+                 else ["-rc", "vbr", "-cq", decimal(DEFAULT_CRF if crf is None else crf), "-b:v", "0"])
     elif kind == "vaapi":
         args += ["-rc_mode", "CQP", "-qp", str(qp if qp is not None else round(
             DEFAULT_CRF if crf is None else crf))]
@@ -59,7 +60,7 @@ def quality_args(encoder: str, crf: float | None = None, qp: int | None = None,
     elif qp is not None:
         args += ["-qp", str(qp)]
     elif crf is not None or kind == "x26x":
-        args += ["-crf", f"{DEFAULT_CRF if crf is None else crf:g}"]
+        args += ["-crf", decimal(DEFAULT_CRF if crf is None else crf)]
     if preset:
         args += ["-preset", _preset(encoder, kind, preset, presets)]
     return args

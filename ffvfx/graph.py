@@ -9,11 +9,13 @@ one chain per line (``-/filter_complex FILE``), and the temporal reach of the gr
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from ffvfx import escape
+from ffvfx.numbers import decimal
 
 # Past frames a filter reaches back, from its options (math.inf: unbounded).
 _REACH = {
@@ -170,8 +172,8 @@ def source(name: str, /, *args: object, label: str | None = None, **opts: object
 def _value(v: object) -> str:
     if isinstance(v, bool):
         return "1" if v else "0"
-    if isinstance(v, float):
-        return f"{v:.10g}"
+    if isinstance(v, numbers.Real) and not isinstance(v, numbers.Rational):  # float, numpy floats
+        return decimal(v)  # 10 significant digits, never an exponent (``1e-05``)
     if isinstance(v, (list, tuple)):
         return " ".join(_value(x) for x in v)
     return str(v)

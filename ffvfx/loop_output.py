@@ -11,10 +11,11 @@ from __future__ import annotations
 import html
 import json
 import os
+from fractions import Fraction
 from pathlib import Path
 from urllib.parse import quote
 
-from ffvfx.analysis.loops import Loop
+from ffvfx.analysis.loops import Loop, LoopSearch
 from ffvfx.atomic import atomic_path, write_text
 from ffvfx.effects.loop import loop_graph
 from ffvfx.errors import FfvfxError
@@ -35,10 +36,11 @@ def loop_name(index: int, fmt: str) -> str:
 
 
 def graph_for(loop: Loop, *, source: str | None, alpha: str | None, fmt: str,
-              crossfade: int) -> Graph:
-    """The encode graph of ``loop`` (``source=None``: anonymous input, for ``--print``)."""
-    inp = Input(source)
-    side = Input(alpha, label="alpha") if alpha else None
+              crossfade: int, rate: Fraction | None = None) -> Graph:
+    """The encode graph of ``loop`` (``source=None``: anonymous input, for ``--print``); ``rate``:
+    the input's probed rate (fps), which its frames (and the alpha's) are put on."""
+    inp = Input(source, rate=rate)
+    side = Input(alpha, label="alpha", rate=rate) if alpha else None
     out = loop_graph(inp.video, loop.start, loop.end, crossfade=crossfade, fmt=fmt,
                      alpha=side.video if side else None)
     if source is None:
@@ -55,9 +57,10 @@ def codec_args(fmt: str, crf: float | None) -> list[str]:
 
 
 def encode(loop: Loop, out: Path, tools: Toolchain, *, source: str, alpha: str | None, fmt: str,
-           crossfade: int, crf: float | None, quiet: bool) -> None:
-    """Write ``loop`` to ``out`` atomically; raises FfvfxError with one line."""
-    graph = graph_for(loop, source=source, alpha=alpha, fmt=fmt, crossfade=crossfade)
+           crossfade: int, crf: float | None, quiet: bool, rate: Fraction | None = None) -> None:
+    """Write ``loop`` to ``out`` atomically (``rate``: the input's probed fps); raises FfvfxError
+    with one line."""
+    graph = graph_for(loop, source=source, alpha=alpha, fmt=fmt, crossfade=crossfade, rate=rate)
     tools.require_filters(graph.filter_names())
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     for inp in graph.inputs:
@@ -70,11 +73,14 @@ def encode(loop: Loop, out: Path, tools: Toolchain, *, source: str, alpha: str |
             raise FfvfxError(f"{out.name}: ffmpeg wrote {frames} frames, the loop has {loop.length}")
 
 
-def listing(loops: list[Loop], *, source: str, fmt: str, crossfade: int, params: dict) -> dict:
-    """The ``loops.json`` content: source, parameters and one entry per loop (best first)."""
+def listing(loops: LoopSearch, *, source: str, fmt: str, crossfade: int, params: dict) -> dict:
+    """The ``loops.json`` content: source, parameters, one entry per loop (best first) with its
+    seam judged on pixels, and the candidates refused for a visible seam with the reason."""
     return {"format": JSON_FORMAT, "version": 1, "source": source, "params": params,
             "crossfade": crossfade,
-            "loops": [loop.to_json() | {"file": loop_name(i, fmt)} for i, loop in enumerate(loops)]}
+            "loops": [loop.to_json() | {"file": loop_name(i, fmt)} for i, loop in enumerate(loops)],
+            "refused": [loop.to_json() for loop in loops.refused],
+            "refusal": None if loops else loops.refusal()}
 
 
 def page(data: dict, source_href: str) -> str:
@@ -86,14 +92,16 @@ def page(data: dict, source_href: str) -> str:
         caption = (f"{esc(entry['file'])}: frames {entry['start']}&ndash;{entry['end']} "
                    f"({entry['length']} frames), {entry['start_time']:.2f}&ndash;"
                    f"{entry['end_time']:.2f} s, score {entry['score']:.3f}, "
-                   f"seam distance {entry['seam']:.3f}")
+                   f"seam distance {entry['seam']:.3f}, seam {entry['seam_psnr']:.1f} dB "
+                   f"(ordinary steps {entry['step_psnr']:.1f} dB)")
         if ext == "gif":
             media = f'<img src="{esc(entry["file"])}" alt="{esc(entry["file"])}">'
         else:
             media = (f'<video autoplay loop muted playsinline src="{esc(entry["file"])}" '
                      f'type="{_MIME[ext]}"></video>')
         items.append(f"<figure>{media}<figcaption>{caption}</figcaption></figure>")
-    body = "\n".join(items) or "<p>No seamless loop found above the threshold.</p>"
+    why = data.get("refusal") or "no span's ends match within the hash threshold"
+    body = "\n".join(items) or f"<p>No seamless loop found: {esc(why)}.</p>"
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

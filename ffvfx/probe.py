@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import subprocess
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
-from ffvfx import escape
+from ffvfx import escape, watchdog
 from ffvfx.errors import FfvfxError
 from ffvfx.toolchain import Toolchain
 
@@ -93,9 +92,9 @@ def _timing(info: VideoInfo, tools: Toolchain) -> VideoInfo:
 def frame_times(path: str, ffmpeg: str) -> list[float]:
     """Presentation times (s, ascending) of every frame of ``path``'s first video stream, read
     from its packets (``framecrc`` of a stream copy: no decoding)."""
-    res = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
-                          escape.media_path(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc",
-                          "-"], capture_output=True, text=True, errors="replace")
+    res = watchdog.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
+                        escape.media_path(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc",
+                        "-"], f"ffmpeg reading the frame times of {path}")
     tb = re.search(r"^#tb 0: (\d+)/(\d+)", res.stdout, re.M)
     if res.returncode != 0 or tb is None:
         raise FfvfxError(f"{path}: cannot read its frame times")
@@ -150,10 +149,9 @@ def side_origin(side: VideoInfo, info: VideoInfo, start: float | None,
 
 
 def _ffprobe(path: str, tools: Toolchain) -> VideoInfo:
-    res = subprocess.run(
+    res = watchdog.run(
         [tools.ffprobe, "-v", "error", "-show_streams", "-show_format", "-of", "json",
-         escape.media_path(path)],
-        capture_output=True, text=True, errors="replace")
+         escape.media_path(path)], f"ffprobe reading {path}", progress=False)
     if res.returncode != 0:
         raise FfvfxError(f"{path}: not a video file ({_last_line(res.stderr)})")
     data = json.loads(res.stdout or "{}")
@@ -181,15 +179,16 @@ def _ffprobe(path: str, tools: Toolchain) -> VideoInfo:
     if frames is None and duration is not None and fps:
         frames = round(duration * fps)
     info = _info(path, video["width"], video["height"], fps, frames, duration,
-                 video.get("pix_fmt", "unknown"), rotation,
+                 # no pix_fmt: no frame decoded while probing (ffmpeg -i says "none")
+                 video.get("pix_fmt", "none"), rotation,
                  audio.get("codec_name") if audio else None, avg, nominal,
                  video.get("codec_name"))
     return replace(info, start_time=_float(data.get("format", {}).get("start_time")) or 0.0)
 
 
 def _ffmpeg_banner(path: str, tools: Toolchain) -> VideoInfo:
-    res = subprocess.run([tools.ffmpeg, "-hide_banner", "-i", escape.media_path(path)],
-                         capture_output=True, text=True, errors="replace")
+    res = watchdog.run([tools.ffmpeg, "-hide_banner", "-i", escape.media_path(path)],
+                       f"ffmpeg reading {path}", progress=False)
     text = res.stderr
     if "Input #0" not in text:
         raise FfvfxError(f"{path}: not a video file ({_last_line(text)})")

@@ -7,6 +7,7 @@ memory holds one frame whatever the length. Used by every analysis and AI stage.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -15,7 +16,9 @@ import numpy as np
 
 from ffvfx import escape
 from ffvfx.errors import FfvfxError
+from ffvfx.numbers import seconds
 from ffvfx.toolchain import Toolchain
+from ffvfx.watchdog import Stalled, Watchdog
 
 
 def decode_argv(src: str, tools: Toolchain, pix_fmt: str, vf: str | None = None, *,
@@ -25,9 +28,9 @@ def decode_argv(src: str, tools: Toolchain, pix_fmt: str, vf: str | None = None,
     ``pix_fmt`` on stdout."""
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error"]
     if start:
-        argv += ["-ss", f"{start:g}"]
+        argv += ["-ss", seconds(start)]
     if duration:
-        argv += ["-t", f"{duration:g}"]
+        argv += ["-t", seconds(duration)]
     argv += ["-i", escape.media_path(src), "-map", "0:v:0", "-an", "-sn"]
     if vf:
         argv += ["-vf", vf]
@@ -39,28 +42,58 @@ def decode_argv(src: str, tools: Toolchain, pix_fmt: str, vf: str | None = None,
 def frames(src: str, tools: Toolchain, size: tuple[int, int], pix_fmt: str = "rgb24",
            vf: str | None = None, *, start: float | None = None, duration: float | None = None,
            limit: int | None = None) -> Iterator[np.ndarray]:
-    """Frames of ``src`` at ``size`` (w, h) as uint8 arrays (H x W x 3 for rgb24, H x W for gray)."""
+    """Frames of ``src`` at ``size`` (w, h) as uint8 arrays (H x W x 3 for rgb24, H x W for gray).
+
+    A wait for the next frame longer than :func:`ffvfx.watchdog.stall_seconds` stops ffmpeg
+    (:class:`~ffvfx.watchdog.Stalled`); the time the caller spends on each frame does not count.
+    """
     w, h = size
     channels = {"rgb24": 3, "gray": 1}[pix_fmt]
     frame_bytes = w * h * channels
     shape = (h, w, 3) if channels == 3 else (h, w)
     argv = decode_argv(src, tools, pix_fmt, vf, start=start, duration=duration, limit=limit)
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
-                                bufsize=frame_bytes * 2)
-        assert proc.stdout is not None
         try:
-            while True:
-                buf = proc.stdout.read(frame_bytes)
-                if len(buf) < frame_bytes:
-                    break
-                yield np.frombuffer(buf, np.uint8).reshape(shape)
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err,
+                                    stdin=subprocess.DEVNULL, bufsize=frame_bytes * 2)
+        except OSError as exc:
+            raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
+        assert proc.stdout is not None
+        dog = Watchdog(proc)
+        try:
+            with dog:
+                while True:
+                    dog.kick()
+                    buf = proc.stdout.read(frame_bytes)
+                    dog.pause()  # the caller's work on the frame is no stall
+                    if len(buf) < frame_bytes:
+                        break
+                    yield np.frombuffer(buf, np.uint8).reshape(shape)
         finally:
             proc.stdout.close()
             if proc.poll() is None:
                 proc.kill()
             code = proc.wait()
+        if dog.fired:
+            err.seek(0)
+            tail = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()]
+            raise Stalled(dog.message(f"ffmpeg decoding {src}", tail[-1].strip() if tail else ""))
         if code not in (0, -9):
             err.seek(0)
             tail = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()]
             raise FfvfxError(f"{src}: decoding failed ({tail[-1] if tail else code})")
+
+
+def check_decodes(src: str, tools: Toolchain, what: str) -> None:
+    """Refuse, with one line, a file of which no frame decodes (packets that are not pictures).
+
+    Such a file read once gives an empty render; looped (``-stream_loop -1``, a background video)
+    ffmpeg would re-read it forever waiting for a frame. ``what`` names it (``--bg``).
+    """
+    try:
+        with contextlib.closing(frames(src, tools, (16, 16), "gray", "scale=16:16", limit=1)) as it:
+            first = next(it, None)
+    except FfvfxError:
+        first = None
+    if first is None:
+        raise FfvfxError(f"{what} {src}: no frame of it decodes")

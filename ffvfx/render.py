@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,8 @@ from ffvfx.encoders import family, quality_args
 from ffvfx.errors import FfvfxError
 from ffvfx.escape import media_path
 from ffvfx.graph import Filter, Graph, Input, Stream
+from ffvfx.numbers import seconds
+from ffvfx.outputs import check_output
 from ffvfx.probe import VideoInfo, frame_range, probe
 from ffvfx.progress import ProgressBar
 from ffvfx.sources import Source
@@ -31,6 +33,7 @@ from ffvfx.targets import CPU, Plan, Target
 from ffvfx.targets import probe as hw_probe
 from ffvfx.targets.lower import lower
 from ffvfx.toolchain import Toolchain
+from ffvfx.watchdog import Lines, Stalled, Watchdog
 
 if TYPE_CHECKING:
     from ffvfx.segments import Segment
@@ -170,8 +173,8 @@ def cut_args(info: VideoInfo, first: int, end: int | None) -> list[str]:
     frame's time, so the audio cut with the same options stays within that of the video.
     """
     times = info.times
-    total = len(times) if times else (info.frames or 0)
-    if end is not None and end >= total:
+    total = len(times) if times else info.frames
+    if end is not None and total is not None and end >= total:
         end = None
 
     def at(k: int) -> float:
@@ -188,20 +191,17 @@ def cut_args(info: VideoInfo, first: int, end: int | None) -> list[str]:
     return args
 
 
-def aligned_input(path: str, side: VideoInfo, info: VideoInfo, label: str, origin: int = 0) -> Input:
-    """The side file ``path`` (probed as ``side``), frame k going with frame ``origin + k`` of the
-    input ``info``: put on the input's rate and size, cut by its own frame times to whatever range
-    or segment the render asks for (``Input.seek``)."""
+def aligned_input(path: str, side: VideoInfo | None, info: VideoInfo, label: str,
+                  origin: int = 0) -> Input:
+    """The side file ``path`` (probed as ``side``; None: one ffvfx wrote at the input's rate), frame
+    k going with frame ``origin + k`` of the input ``info``: put on the input's rate and size, cut
+    by its own frame times to whatever range or segment the render asks for (``Input.seek``)."""
+    timing = side or replace(info, times=None, start_time=0.0, frames=None)
+
     def seek(first: int, end: int | None) -> list[str]:
-        last = None if end is None else end - origin
-        return cut_args(side, max(first - origin, 0), last)
+        return cut_args(timing, max(first - origin, 0), None if end is None else end - origin)
     return Input(path, label=label, aligned=True, rate=info.fps, size=(info.width, info.height),
                  seek=seek)
-
-
-def seconds(value: float) -> str:
-    """Seconds as ffmpeg's time parser takes them: fixed-point, microseconds, never ``1e-05``."""
-    return f"{value:.6f}"
 
 
 def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
@@ -272,19 +272,11 @@ def say(job: Job, notes: Sequence[str]) -> None:
 
 
 def check_paths(job: Job) -> None:
-    """The output is not the input, not a folder, new (or ``overwrite``), in an existing folder."""
-    out = Path(job.output)
-    if not job.source.device:
-        src = Path(job.source.path)
-        if out.exists() and src.exists() and os.path.samefile(out, src) \
-                or out.resolve() == src.resolve():
-            raise FfvfxError(f"{job.output}: output is the input; choose another output name")
-    if out.is_dir():
-        raise FfvfxError(f"{job.output}: is a directory; give an output file name")
-    if out.exists() and not job.overwrite:
-        raise FfvfxError(f"{job.output}: exists; pass -y/--overwrite to replace it")
-    if not out.parent.exists():
-        raise FfvfxError(f"{out.parent}: output directory does not exist")
+    """:func:`ffvfx.outputs.check_output` for a render: its output against its input and every
+    side file its graph reads (mattes, masks, backgrounds, plates)."""
+    inputs = [] if job.source.device else [job.source.path]
+    inputs += [side.path for side in Graph(job.effect(Input().video)).inputs if side.path]
+    check_output(job.output, inputs, job.overwrite)
 
 
 def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo | None:
@@ -342,8 +334,9 @@ def expected_frames(info: VideoInfo | None, start: float | None = None,
 
 def execute(argv: list[str], bar: ProgressBar, running: list | None = None) -> int:
     """Run ffmpeg with ``-progress`` into ``bar`` (anything with ``feed`` and ``frames``); returns
-    frames written. Ctrl-C stops ffmpeg. ``running`` holds the process while it runs, for a caller
-    that runs several at once to stop them all."""
+    frames written. Ctrl-C stops ffmpeg, and so does a stall (no new frame, size or time for
+    :func:`ffvfx.watchdog.stall_seconds`: :class:`~ffvfx.watchdog.Stalled`). ``running`` holds the
+    process while it runs, for a caller that runs several at once to stop them all."""
     argv = argv[:1] + ["-progress", "pipe:1", "-nostats"] + argv[1:]
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -352,12 +345,13 @@ def execute(argv: list[str], bar: ProgressBar, running: list | None = None) -> i
         raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
     if running is not None:
         running.append(proc)
-    errors: list[str] = []
-    reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
+    errors = Lines()
+    reader = threading.Thread(target=errors.read, args=(proc.stderr,), daemon=True)
     reader.start()
     try:
-        bar.feed(proc.stdout)
-        proc.wait()
+        with Watchdog(proc) as dog:  # no new frame for the stall bound: ffmpeg is stopped
+            bar.feed(dog.progress(proc.stdout))
+            proc.wait()
     except BaseException:
         proc.terminate()
         try:
@@ -370,8 +364,10 @@ def execute(argv: list[str], bar: ProgressBar, running: list | None = None) -> i
         if running is not None and proc in running:
             running.remove(proc)
     reader.join(timeout=5)
+    if dog.fired:
+        raise Stalled(dog.message("ffmpeg", _summary(errors.lines()) if errors.last() else ""))
     if proc.returncode != 0:
-        raise FfvfxError("ffmpeg failed: " + _summary(errors))
+        raise FfvfxError("ffmpeg failed: " + _summary(errors.lines()))
     return bar.frames
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import subprocess
 import tempfile
 import threading
 import time
@@ -31,10 +30,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from ffvfx import watchdog
 from ffvfx.atomic import atomic_path
 from ffvfx.errors import FfvfxError
 from ffvfx.escape import media_path
 from ffvfx.graph import Graph, Stream
+from ffvfx.numbers import seconds
 from ffvfx.probe import VideoInfo, frame_range, frame_times
 from ffvfx.progress import ProgressBar
 
@@ -172,7 +173,7 @@ def concat_list(names: list[str], durations: list[float | None]) -> str:
             raise ValueError(f"segment file name {name!r} needs quoting")
         lines.append(f"file {name}")
         if duration is not None:
-            lines.append(f"duration {duration:.6f}")
+            lines.append(f"duration {seconds(duration)}")
     return "\n".join(lines) + "\n"
 
 
@@ -237,7 +238,7 @@ def join(pieces: list[Piece], output: str, argv_tail: list[str], ffmpeg: str, fp
         argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "concat",
                 "-safe", "0", "-i", str(listing), *audio_input, "-map", "0:v:0", "-c:v", "copy",
                 *argv_tail, tmp]
-        res = subprocess.run(argv, capture_output=True, text=True, errors="replace")
+        res = watchdog.run(argv, "ffmpeg joining the segments")
         if res.returncode != 0:
             lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
             raise FfvfxError("joining the segments failed: " + (lines[-1] if lines else "ffmpeg error"))

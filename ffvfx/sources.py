@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ffvfx.errors import FfvfxError
+from ffvfx.numbers import decimal
 
 _DEVICE_FORMATS = ("v4l2", "avfoundation", "dshow", "lavfi")
 
@@ -45,7 +46,7 @@ def resolve(spec: str, size: str | None = None, fps: float | None = None) -> Sou
     if size:
         options += ["-video_size", size]
     if fps:
-        options += ["-framerate", f"{fps:g}"]
+        options += ["-framerate", decimal(fps)]
     return Source(target, options, device=True)
 
 

@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,9 +36,11 @@ import numpy as np
 from ffvfx.atomic import atomic_path, write_text
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Input
-from ffvfx.probe import VideoInfo, probe
+from ffvfx.outputs import check_output
+from ffvfx.probe import VideoInfo, frame_range, probe
 from ffvfx.progress import ProgressBar
 from ffvfx.rawvideo import frames
+from ffvfx.render import aligned_input
 from ffvfx.segments import Windowed, window
 from ffvfx.toolchain import Toolchain, _cache_dir
 
@@ -46,6 +48,8 @@ ASSET_VERSION = 1
 DEFAULT_RESOLUTION = {"sd15": 768, "sdxl": 1024}
 RESOLUTION_RANGE = (64, 2048)
 FOLDER = "studio"
+FOLDER_IMAGES = ("depth.png", "background.png", "control.png")
+"""The cached generation's images copied into the studio folder beside the output."""
 
 
 @dataclass
@@ -389,13 +393,14 @@ def effect(assets: Assets, info: VideoInfo, opts: Options):
     from ffvfx.effects.composite import over
     from ffvfx.effects.parallax import parallax
 
-    alpha = Input(assets.alpha, label="alpha", aligned=True)
+    first, _ = frame_range(info, opts.start, opts.duration)
+    alpha = aligned_input(assets.alpha, None, info, "alpha", first)  # cleaned over the range
     exposed = exposure.needed(assets.gains)
 
     def build(first: int, frames: int | None):
         def apply(stream):
             behind = parallax(assets.layers, window(assets.offsets, first, frames),
-                              size=(info.width, info.height), margin=assets.margin, fps=info.fps,
+                              size=info.canvas, margin=assets.margin, fps=info.fps,
                               depth_scale=opts.depth_scale,
                               gains=window(assets.gains, first, frames) if exposed else None)
             return over(stream, alpha.video, behind, feather=opts.feather)
@@ -407,19 +412,23 @@ def folder_for(output: str) -> Path:
     return Path(output).resolve().parent / FOLDER
 
 
-def check_folder(output: str, overwrite: bool) -> None:
-    """Refuse to replace an earlier studio folder's log beside ``output`` without -y."""
-    log = folder_for(output) / "studio.json"
-    if log.exists() and not overwrite:
-        raise FfvfxError(f"{log.parent}: a studio folder exists beside {output}; pass -y/--overwrite "
-                         "to replace it")
+def folder_files(layers: int) -> list[str]:
+    """The names :func:`write_folder` writes in the studio folder for ``layers`` depth layers."""
+    return [*FOLDER_IMAGES, *(f"layer-{k}.png" for k in range(layers)), "graph.txt", "studio.json"]
+
+
+def check_folder(output: str, overwrite: bool, inputs: Sequence[str | None] = (),
+                 layers: int = 3) -> None:
+    """The studio folder beside ``output`` can be written: none of its files is one of ``inputs``
+    and an earlier folder's files are replaced only with ``overwrite`` (one line otherwise)."""
+    check_output(folder_for(output), inputs, overwrite, files=folder_files(layers))
 
 
 def write_folder(output: str, assets: Assets, graph_script: str) -> Path:
     """The studio folder beside ``output``: depth, background, layers, graph script, JSON log."""
     folder = folder_for(output)
     folder.mkdir(exist_ok=True)
-    for name in ("depth.png", "background.png", "control.png"):
+    for name in FOLDER_IMAGES:
         shutil.copyfile(assets.folder / name, folder / name)
     for layer in assets.layers:
         shutil.copyfile(layer.path, folder / Path(layer.path).name)

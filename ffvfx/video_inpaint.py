@@ -28,7 +28,7 @@ import hashlib
 import html
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,10 +36,11 @@ import numpy as np
 
 from ffvfx.atomic import atomic_path, write_text
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Input
-from ffvfx.probe import VideoInfo
+from ffvfx.outputs import check_output, same_file
+from ffvfx.probe import VideoInfo, frame_range, probe
 from ffvfx.progress import ProgressBar
 from ffvfx.rawvideo import frames
+from ffvfx.render import aligned_input
 from ffvfx.segments import Windowed, window
 from ffvfx.toolchain import Toolchain, _cache_dir
 
@@ -95,6 +96,25 @@ def check(opts: Options) -> None:
 def work_folder(output: str) -> Path:
     out = Path(output)
     return out.with_name(out.stem + "_inpaint")
+
+
+WORK_FILES = ("keyframes.json", "picks.json", "review.html", "contact.png", "patches.mkv",
+              "compare.mp4", "inpaint.json")
+"""What every run writes in the work folder (``mask.mkv`` too with MASK ``auto``; candidates)."""
+
+
+def check_work_folder(output: str, inputs: Sequence[str | None], *, auto_mask: bool,
+                      picks: str | None) -> None:
+    """No file the run writes in the work folder beside ``output`` is one of ``inputs`` (one line).
+
+    The folder's files are replaced on every run (no -y needed); ``--picks`` naming the folder's own
+    picks.json is the review workflow, and that file is then read and left as it is.
+    """
+    work = work_folder(output)
+    names = [n for n in WORK_FILES if not (n == "picks.json" and picks and same_file(picks, work / n))]
+    names += ["mask.mkv"] if auto_mask else []
+    names += sorted(str(p.relative_to(work)) for p in (work / "candidates").glob("key*-c*.png"))
+    check_output(work, inputs, True, files=names)
 
 
 def box(mask: np.ndarray, resolution: int, pad: float = 0.15) -> tuple[int, int, int, int, int, int]:
@@ -271,7 +291,8 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
         auto, scores[k] = pick(candidates[k], regions[k], previous, originals[k])
         chosen[k] = given[k] if given else auto
         previous = candidates[k][chosen[k]]
-    write_text(work / "picks.json", json.dumps({str(k): chosen[k] for k in keys}, indent=1))
+    if not (opts.picks and same_file(opts.picks, work / "picks.json")):  # never write an input
+        write_text(work / "picks.json", json.dumps({str(k): chosen[k] for k in keys}, indent=1))
     _review(work, cand_dir, keys, chosen, scores, opts)
     _contact(work, keys, originals, candidates, chosen)
 
@@ -324,12 +345,10 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
         say(f"{len(jumps)} group(s) jump at their start: {', '.join(str(groups[g][0]) for g in jumps)}"
             + ("; rebuilt by interpolation" if opts.drop_bad and bad else "; see inpaint.json"))
     drop = [(a, b - 1) for a, b in bad] if opts.drop_bad else []
-    patches = Input(str(patches_path), label="patches", aligned=True)
-    region = Input(mask, ["-ss", f"{opts.start:g}"] if opts.start and not mask_ranged else [],
-                   label="mask", aligned=True)
-    if opts.duration and not mask_ranged:
-        region.options += ["-t", f"{opts.duration:g}"]
-
+    first, _ = frame_range(info, opts.start, opts.duration)
+    patches = aligned_input(str(patches_path), None, info, "patches", first)  # painted for the range
+    region = aligned_input(mask, None if mask_ranged else probe(mask, tools), info, "mask",
+                           first if mask_ranged else 0)
     exposed = needed(gains)
 
     def build(first: int, frames: int | None):

@@ -187,6 +187,135 @@ def test_bad_input_is_one_line_and_writes_nothing(bad_dir, ffvfx_cmd, tmp_path, 
     assert sorted(p.name for p in work.iterdir()) == sorted(p.name for p in bad_dir.iterdir())
 
 
+
+# -- seams judged on real pixels ----------------------------------------------------------------------
+JP, JN = 24, 80          # the seam clips: period of the disc, frames
+SEAM_RANGE = ("--min-length", "16", "--max-length", "40")
+
+
+def _seam_clip(kind: str) -> np.ndarray:
+    """A bright disc orbiting every JP frames over a still texture, 160x96, JN frames, gray.
+
+    The hash sees the disc, which repeats exactly, so spans of JP and 2 JP frames match by hash.
+    ``periodic``: nothing else. ``jumps``: a 9 px dark square walks 1 px a frame along the bottom,
+    so at every loop point it jumps back JP px. ``drifts``: the texture slides 0.1 px a frame, so
+    the camera jumps back 0.1 px per frame of the loop.
+    """
+    rng = np.random.default_rng(11)
+    w, h = 160, 96
+    texture = cv2.GaussianBlur(rng.uniform(0, 255, (h + 8, w + 16)).astype(np.float32), (0, 0), 2)
+    texture = cv2.normalize(texture, None, 50, 190, cv2.NORM_MINMAX)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = []
+    for i in range(JN):
+        slide = 0.1 * i if kind == "drifts" else 0.0
+        shift = np.float32([[1, 0, 4 + slide], [0, 1, 4]])
+        img = cv2.warpAffine(texture, shift, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        angle = 2 * np.pi * i / JP
+        disc = np.clip(18 - np.hypot(xx - 60 - 30 * np.cos(angle), yy - 34 - 12 * np.sin(angle)), 0, 1)
+        img = img * (1 - disc) + 235 * disc
+        if kind == "jumps":
+            x0 = 20.0 + i
+            box = np.minimum(np.minimum(xx - x0 + 0.5, x0 + 8.5 - xx), np.minimum(yy - 73.5, 82.5 - yy))
+            square = np.clip(box, 0, 1)
+            img = img * (1 - square) + 40 * square
+        out.append(np.clip(np.rint(img), 0, 255).astype(np.uint8))
+    return np.repeat(np.stack(out)[..., None], 3, axis=-1)
+
+
+def _tile_errors(a: np.ndarray, b: np.ndarray, tile: int = 16) -> np.ndarray:
+    """Mean squared difference of two gray frames in each ``tile`` px square (full resolution)."""
+    sq = (a.astype(np.float64) - b.astype(np.float64)) ** 2
+    h, w = sq.shape[0] // tile * tile, sq.shape[1] // tile * tile
+    return sq[:h, :w].reshape(h // tile, tile, w // tile, tile).mean(axis=(1, 3))
+
+
+def _seam_jump_db(gray: np.ndarray, start: int, end: int) -> float:
+    """How much worse (dB) the seam step ``end - 1 -> start`` is than the step it replaces
+    (``end - 1 -> end``) in the tile where it is worst; errors below 1 level^2 count as 1."""
+    seam = _tile_errors(gray[end - 1], gray[start])
+    ordinary = _tile_errors(gray[end - 1], gray[end])
+    return float(10 * np.log10(np.maximum(seam, 1) / np.maximum(ordinary, 1)).max())
+
+
+@pytest.fixture(scope="module")
+def seam_clips(tmp_path_factory, media) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("seams")
+    return {kind: media.write(d / f"{kind}.mkv", _seam_clip(kind))
+            for kind in ("periodic", "jumps", "drifts")}
+
+
+def _loop_run(ffvfx_cmd, clip: Path, out: Path, *args: str) -> tuple[dict, str]:
+    res = ffvfx_cmd("loop", clip, "-o", out, *SEAM_RANGE, "-q", *args)
+    assert res.returncode == 0, res.stderr
+    return json.loads((out / "loops.json").read_text()), res.stdout
+
+
+@pytest.mark.parametrize("kind", ["jumps", "drifts"])
+def test_a_seam_that_jumps_is_not_seamless(kind, seam_clips, ffvfx_cmd, tmp_path):
+    """The hash matches the ends (the disc repeats) but the pixels jump: no loop, and why."""
+    gray = _seam_clip(kind)[..., 0]
+    data, stdout = _loop_run(ffvfx_cmd, seam_clips[kind], tmp_path / "o")
+    assert data["loops"] == [] and not list((tmp_path / "o").glob("loop_*"))
+    assert "no seamless loop found" in stdout and "--crossfade" in stdout, stdout
+    refused = data["refused"]
+    assert refused and data["refusal"] in stdout
+    for x in refused:
+        assert x["seam"] <= 0.1 and not x["seamless"]  # matched by hash, refused on pixels
+        assert x["length"] % JP == 0
+        assert _seam_jump_db(gray, x["start"], x["end"]) >= 6  # it does jump, in full-size pixels
+        assert x["tile_seam_psnr"] < x["tile_step_psnr"] - 3
+        want_drift = 0.1 * x["length"] if kind == "drifts" else 0.0
+        assert x["drift"] == pytest.approx(want_drift, abs=0.4), x
+
+
+def test_a_periodic_clip_still_loops_with_a_clean_seam(seam_clips, ffvfx_cmd, tmp_path):
+    gray = _seam_clip("periodic")[..., 0]
+    data, stdout = _loop_run(ffvfx_cmd, seam_clips["periodic"], tmp_path / "o", "--loops", "2")
+    assert len(data["loops"]) == 2 and data["refusal"] is None
+    for x in data["loops"]:
+        assert x["length"] % JP == 0 and x["seamless"] and x["score"] >= 0.99, x
+        assert _seam_jump_db(gray, x["start"], x["end"]) <= 1
+        assert x["seam_psnr"] >= x["step_psnr"] - 3 and x["tile_seam_psnr"] >= x["tile_step_psnr"] - 3
+        assert x["drift"] == pytest.approx(0, abs=0.2)
+    assert "loop_0.webm" in stdout and "dB" in stdout
+
+
+def _wrap_jump(loop: np.ndarray, wrap: int) -> float:
+    """``loop`` (gray frames) played round: the largest ratio, over the 16 px tiles below the
+    disc's reach, of what one of its last ``wrap`` steps (into the first frame) changes in a tile
+    to the most any other of its steps changes there (errors under 4 levels^2 count as 4)."""
+    frames = np.concatenate([loop, loop[:1]])[:, 64:]
+    steps = np.array([_tile_errors(a, b) for a, b in zip(frames, frames[1:], strict=False)])
+    seam, other = steps[-wrap:].max(axis=0), steps[:-wrap].max(axis=0)
+    return float((np.maximum(seam, 4) / np.maximum(other, 4)).max())
+
+
+def _crossfaded(frames: np.ndarray, start: int, end: int, fade: int) -> np.ndarray:
+    """Frames ``[start, end)`` with the last ``fade`` blended into the ones before ``start``, the
+    earlier ones weighted (j + 1) / (fade + 1) (the contract of :mod:`ffvfx.effects.loop`)."""
+    body = list(frames[start:end - fade])
+    for j in range(fade):
+        weight = (j + 1) / (fade + 1)
+        body.append(frames[end - fade + j] * (1 - weight) + frames[start - fade + j] * weight)
+    return np.array(body)
+
+
+def test_the_suggested_crossfade_hides_the_jump(seam_clips, ffvfx_cmd, tmp_path):
+    """The crossfade the refusal names gives a loop whose walker fades over instead of jumping."""
+    data, _ = _loop_run(ffvfx_cmd, seam_clips["jumps"], tmp_path / "o")
+    fade = next(x["hide_crossfade"] for x in data["refused"] if x["hide_crossfade"])
+    assert f"--crossfade {fade}" in data["refusal"]
+    faded, stdout = _loop_run(ffvfx_cmd, seam_clips["jumps"], tmp_path / "f", "--crossfade", str(fade),
+                              "--loops", "1")
+    (loop,) = faded["loops"]
+    assert loop["seamless"] and loop["crossfade"] == fade and loop["length"] % JP == 0
+    assert "loop_0.webm" in stdout
+    source = _seam_clip("jumps")[..., 0].astype(np.float64)
+    start, end = loop["start"], loop["end"]
+    assert _wrap_jump(source[start:end], 1) > 4                               # cut, it jumps
+    assert _wrap_jump(_crossfaded(source, start, end, fade), fade + 1) <= 2   # blended, it fades
+
 # -- the page in a real browser ---------------------------------------------------------------------
 _PROBE = """<pre id="probe">pending</pre><script>
 const seen = new Map();

@@ -25,7 +25,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,8 +173,9 @@ def side_file(path: str | os.PathLike[str], start: float | None = None, duration
 
 def cached_path(path: str | os.PathLike[str], tools: Toolchain, start: float | None = None,
                 duration: float | None = None, cache_dir: str | os.PathLike[str] | None = None,
-                *, width: int = 960) -> CameraPath:
-    """:func:`measure_path`, reusing the side file when the input and range are unchanged."""
+                *, width: int = 960, say: Callable[[str], None] = lambda msg: None) -> CameraPath:
+    """:func:`measure_path`, reusing the side file when the input and range are unchanged;
+    ``say`` is told which of the two happens (a measurement takes a while)."""
     if not Path(path).is_file():
         raise FfvfxError(f"{path}: no such file")
     key = cache_key(path, start, duration, width)
@@ -182,9 +183,11 @@ def cached_path(path: str | os.PathLike[str], tools: Toolchain, start: float | N
     try:
         cached = CameraPath.load(side)
         if cached.meta.get("key") == key:
+            say("camera motion: cached")
             return cached
     except FfvfxError:
         pass
+    say("measuring camera motion (cached for the next run)")
     result = measure_path(path, tools, start=start, duration=duration, width=width)
     result.meta["key"] = key
     try:

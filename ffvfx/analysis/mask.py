@@ -57,7 +57,7 @@ import os
 import subprocess
 import tempfile
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -69,6 +69,7 @@ from ffvfx.analysis.camera import gray_frames
 from ffvfx.atomic import atomic_path, write_text
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Stream, filter
+from ffvfx.outputs import check_output
 from ffvfx.probe import probe
 from ffvfx.toolchain import Toolchain
 
@@ -257,10 +258,7 @@ def write_mask(path: str | os.PathLike[str], out_path: str | os.PathLike[str], t
     size, scale = _analysis_size(info.width, info.height, width)
     analyser = _Analyser(size, scale, float(motion_thresh), int(focus_block))
     out = Path(out_path)
-    if out.is_dir():
-        raise FfvfxError(f"{out}: is a directory; give a mask file name")
-    if not out.parent.exists():
-        raise FfvfxError(f"{out.parent}: output directory does not exist")
+    check_output(out, [src], overwrite=True)  # a mask is replaced freely, never over its input
     aw, ah = size
     fps = info.fps
     write_argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
@@ -367,9 +365,11 @@ def cached_mask(path: str | os.PathLike[str], tools: Toolchain, *,
                 cache_dir: str | os.PathLike[str] | None = None,
                 offsets: Sequence[Sequence[float]] | None = None, start: float | None = None,
                 duration: float | None = None, motion_thresh: float = 10, focus_block: int = 31,
-                width: int = 960, smooth: int = 3) -> MaskInfo:
+                width: int = 960, smooth: int = 3,
+                say: Callable[[str], None] = lambda msg: None) -> MaskInfo:
     """:func:`write_mask` into ``$FFVFX_CACHE`` (or ~/.cache/ffvfx), reused while the input and
-    every parameter are unchanged: ``mask-<key>.mkv`` plus ``mask-<key>.json`` (written last)."""
+    every parameter are unchanged: ``mask-<key>.mkv`` plus ``mask-<key>.json`` (written last).
+    ``say`` is told whether the mask is computed or reused."""
     params = dict(motion_thresh=motion_thresh, focus_block=focus_block, width=width, smooth=smooth)
     check_params(**params)
     root = _cache_root(cache_dir)
@@ -378,11 +378,15 @@ def cached_mask(path: str | os.PathLike[str], tools: Toolchain, *,
     if video.is_file() and sidecar.is_file():
         try:
             data = json.loads(sidecar.read_text())
-            return MaskInfo(video, int(data["frames"]), tuple(map(float, data["coverage"])),
-                            int(data["width"]), int(data["height"]), Fraction(data["fps"]),
-                            (int(data["analysis_size"][0]), int(data["analysis_size"][1])))
+            found = MaskInfo(video, int(data["frames"]), tuple(map(float, data["coverage"])),
+                             int(data["width"]), int(data["height"]), Fraction(data["fps"]),
+                             (int(data["analysis_size"][0]), int(data["analysis_size"][1])))
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             pass  # damaged sidecar: recompute
+        else:
+            say("subject mask: cached")
+            return found
+    say("computing the subject mask (cached for the next run)")
     root.mkdir(parents=True, exist_ok=True)
     info = write_mask(path, video, tools, offsets=offsets, start=start, duration=duration, **params)
     data = {"format": "ffvfx-mask", "version": MASK_VERSION, "input": os.path.realpath(path),

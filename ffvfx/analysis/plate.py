@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ffvfx import escape
+from ffvfx import escape, watchdog
 from ffvfx.atomic import atomic_path
 from ffvfx.errors import FfvfxError
+from ffvfx.numbers import seconds
 from ffvfx.probe import VideoInfo
 from ffvfx.rawvideo import frames
 from ffvfx.toolchain import Toolchain
@@ -180,14 +180,16 @@ def tmedian_plate(src: str, out: str | os.PathLike[str], tools: Toolchain, info:
         vf += f",tmedian=radius={radius}"
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     if start:
-        argv += ["-ss", f"{start:g}"]
+        argv += ["-ss", seconds(start)]
     if duration:
-        argv += ["-t", f"{duration:g}"]
+        argv += ["-t", seconds(duration)]
     argv += ["-i", escape.media_path(src), "-map", "0:v:0", "-an", "-sn", "-vf", vf,
              "-frames:v", "1", "-update", "1", "-pix_fmt", "rgb24"]
     with atomic_path(out) as tmp:
-        res = subprocess.run([*argv, tmp], capture_output=True, text=True, errors="replace",
-                             stdin=subprocess.DEVNULL)
+        # the median's one frame comes after the last sample: ffmpeg shows no progress while it
+        # decodes the clip, so the stall bound allows for that decoding (0.05 s a frame)
+        res = watchdog.run([*argv, tmp], f"ffmpeg making the tmedian plate of {src}",
+                           seconds=watchdog.stall_seconds() + 0.05 * total)
         lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
         if res.returncode != 0 or os.path.getsize(tmp) == 0:
             raise FfvfxError(f"{src}: tmedian plate failed ({lines[-1] if lines else res.returncode})")

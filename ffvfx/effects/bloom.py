@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ffvfx.graph import Stream, filter, filter_multi
+from ffvfx.numbers import decimal
 
 Reference = Callable[[Stream], Stream]
 
@@ -23,7 +24,7 @@ def gain(stream: Stream, strength: float, label: str | None = None) -> Stream:
     """Every RGB channel times ``strength`` (clipped to 255); no filter when strength is 1."""
     if strength == 1:
         return stream
-    expr = f"val*{strength:g}"
+    expr = f"val*{decimal(strength, 6)}"
     return stream.filter("lutrgb", r=expr, g=expr, b=expr, label=label)
 
 

@@ -21,6 +21,7 @@ from ffvfx.effects import bloom as bloom_layer
 from ffvfx.effects import timeline
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Stream, filter, filter_multi
+from ffvfx.numbers import decimal
 
 MODES = ("gray", "black", "matte", "glow", "rgb")
 
@@ -74,7 +75,7 @@ def _gray(current: Stream, past: Stream, strength: float, yuv: bool) -> Stream:
         inverse = past.filter("negate", label="inverse")
     out = filter([current, inverse], "blend", all_mode="average", shortest=1, label="motion")
     if strength != 1:
-        s = f"{strength:g}"
+        s = decimal(strength, 6)
         if yuv:
             out = out.filter("lutyuv", y=f"125.5+(val-125.5)*{s}", u=f"128+(val-128)*{s}",
                              v=f"128+(val-128)*{s}")

@@ -18,6 +18,7 @@ from ffvfx.effects.exposure import expose
 from ffvfx.effects.refine import Refine, refine
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Stream, filter
+from ffvfx.numbers import decimal
 
 
 def patch(original: Stream, patches: Stream, mask: Stream, *, grow: int = 0, feather: float = 0.0,
@@ -35,8 +36,8 @@ def patch(original: Stream, patches: Stream, mask: Stream, *, grow: int = 0, fea
     out = filter([base, painted, m], "maskedmerge", label="merged")
     if overlay_original > 0:
         w = overlay_original
-        out = filter([out, base], "mix", inputs=2, weights=f"{1 - w:.6g} {w:.6g}", duration="first",
-                     label="realism")
+        out = filter([out, base], "mix", inputs=2, weights=f"{decimal(1 - w, 6)} {decimal(w, 6)}",
+                     duration="first", label="realism")
     if drop:
         if fps is None or count is None:
             raise ValueError("dropping frames needs the frame rate and the frame count")

@@ -13,12 +13,31 @@ weight only the echoes ``k >= 1``. ``screen(a, b) = 255 - (255 - a)(255 - b)/255
 - ``max``     ``max_k clip(w_k c_k)``                        (gbrp, ``lutrgb`` + ``blend=lighten``)
 - ``min``     ``min_k clip(w_k c_k)``                        (gbrp, ``lutrgb`` + ``blend=darken``)
 - ``screen``  ``255 * (1 - prod_k (1 - clip(w_k c_k)/255))`` (gbrp, ``blend=screen``)
-- ``glow``    ``screen(c_0, G)`` with ``G = gblur_sigma(screen_{k>=1} clip(exposure * w_k c_k))``:
-  over-exposed echoes screened together, softly bloomed, screened over the current frame
-  (bright trails). The echoes and the blur run at 1/2 or 1/4 size like :mod:`bloom` (area
-  down, bilinear up), so ``G`` is the full-size definition up to that approximation.
-- ``shadow``  ``c_0 * prod_{k>=1} (1 - w_k (1 - c_k/(255 * exposure)))``: each echo
-  under-exposed (divided by ``exposure``) and multiply-blended at opacity ``w_k`` (dark trails).
+- ``glow``    ``screen(c_0, G)``, ``G = up(gblur_{sigma/r}(g * screen_{k>=1} A_k clip(exposure w_k c_k)))``:
+  each echo over-exposed, kept only where it differs from the current frame (``A_k``), the
+  ghosts screened together, softly bloomed and screened over the current frame: bright trails.
+- ``shadow``  ``c_0 * (255 - up(D)) / 255`` with ``D = g * screen_{k>=1} A_k S_k`` and
+  ``S_k = 255 clip(w_k (1 - c_k / (255 * exposure)), 0, 1)``: each echo under-exposed (divided
+  by ``exposure``) into a darkness ``S_k`` at opacity ``w_k``, kept only where it differs from
+  the current frame, and multiplied onto it: dark trails. (Without the masks this is the
+  multiply chain ``c_0 prod_k (1 - S_k/255)``.)
+
+  The ghosts are of what moved: ``A_k = ramp(|c_k - c_0|)``, ``ramp(d) = clip((d - 8) / 32, 0, 1)``
+  (under 8 levels is noise, from 40 a full ghost), is 0 wherever echo ``k`` matches the current
+  frame, so a static scene (after ``register``) comes out as it went in at any brightness; a glow
+  of every echo repainted the whole frame (a 182-mean static shot went to 252, 86 % clipped).
+  ``g = 1 - min_{k>=1} A_k`` is 0 where the current frame differs from every echo, i.e. on the
+  subject where it is now, which the echoes there (background) must not repaint; along its
+  past path some echo shows the same background as the current frame and ``g`` is 1. (Where a
+  slow subject overlaps its own recent echoes, deeper echoes still lay their background on it.)
+
+  Both work at 1/r size (``r`` = 4 from ``glow_sigma`` 8, 2 from 4, else 1, as :mod:`bloom`;
+  ``r`` = 2 for shadow): every ``c_k`` inside ``A_k``, ``g``, the ghosts and ``D`` is the frame
+  area-averaged to 1/r size in 8-bit RGB, and ``up`` is the 8-bit bilinear scale back to full
+  size; ``c_0`` outside ``up`` is the full-size frame. Averaging also shrinks sensor noise and
+  the residue of whole-pixel camera compensation below the ramp's 8 levels. Per echo at 1/r
+  size: one ``lut2`` (8-bit pair in, 16-bit ghost out), a 16-bit ``screen``, an 8-bit difference
+  and ``darken``; full size: one RGB conversion, the scale up and one 8-bit ``blend``.
 - ``front``   ``B = c_0``; for ``k = layers..1`` (oldest first, nearest on top)
   ``B = B + (c_k - B) * w_k a_k / 255``: echoes composited over the current frame where their own
   alpha ``a_k`` (the matte of frame ``n - k*spacing``) is set.
@@ -35,7 +54,7 @@ compensation: shift echo ``k`` into register with the current frame). A hook wit
 ``prepare(stream)`` method gets the undelayed stream first, once, and its echoes are delayed from
 what it returns (the camera hook pads once there and crops each echo). It receives the echo at
 full size in the operator's working format (yuv420p for normal/blend/front/behind, gbrp for
-add/max/min/screen/shadow, the input's format for glow; front/behind: yuva420p with the echo's
+add/max/min/screen, the input's format for glow/shadow; front/behind: yuva420p with the echo's
 alpha merged) and must return the same size, format and frame timing.
 """
 
@@ -46,6 +65,7 @@ from collections.abc import Callable
 from ffvfx.effects import bloom, timeline
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Stream, filter
+from ffvfx.numbers import decimal
 
 OPERATORS = ("normal", "blend", "add", "max", "min", "screen", "glow", "shadow", "behind", "front")
 GHOSTS = ("glow", "shadow", "normal")  # the ``--ghost`` names of the original script
@@ -84,23 +104,17 @@ def trails(stream: Stream, *, layers: int = 6, decay: float = 0.7, spacing: int 
                       scale=_num(1 / sum(weights)), duration="first", label="trails")
     if operator in ("behind", "front"):
         return _composite(src, alpha, weights, echo, behind=operator == "behind")
-    if operator == "glow":
-        return _glow(src, weights, echo, register, spacing, glow_sigma, exposure)
+    if operator in ("glow", "shadow"):
+        return _ghosts(src, weights, echo, register, spacing, glow_sigma, exposure,
+                       glow=operator == "glow")
 
-    # blend chains truncate at every 8-bit step (screen up, multiply down): run them in 16 bits
-    deep = operator in ("screen", "shadow")
+    # blend chains truncate at every 8-bit step (screen goes up): run them in 16 bits
+    deep = operator == "screen"
     src = src.filter("format", "gbrp16" if deep else "gbrp", label="src")
     if operator == "add":
         inputs = [src] + [echo(src, k) for k in range(1, layers + 1)]
         out = filter(inputs, "mix", inputs=len(inputs), weights=[_num(w) for w in weights],
                      scale=1, duration="first", label="sum")
-    elif operator == "shadow":  # multiply by 255 - w_k * (255 - c_k / exposure)
-        out = src
-        for k in range(1, layers + 1):
-            under = f"val*{_num(_WIDEN / exposure)}"
-            dark = _lut(echo(src, k), f"round(maxval-{_num(weights[k])}*(maxval-{under}))",
-                        label=f"dark{k}")
-            out = filter([out, dark], "blend", all_mode="multiply", shortest=1, label="shade")
     else:
         mode = {"max": "lighten", "min": "darken", "screen": "screen"}[operator]
         out = _gain(src, weights[0], "layer0")
@@ -112,34 +126,67 @@ def trails(stream: Stream, *, layers: int = 6, decay: float = 0.7, spacing: int 
     return out.filter("format", "yuv420p", label="trails")
 
 
-def _glow(src: Stream, weights: list[float], echo: Callable[[Stream, int], Stream],
-          register: Register | None, spacing: int, sigma: float, exposure: float) -> Stream:
-    """``screen(c_0, gblur(screen_k clip(exposure * w_k * c_k)))`` at 1/r size, scaled back up."""
-    r = bloom.reduction(sigma)
+# The ghost mask ramp(d) = clip((d - MOVED[0]) / (MOVED[1] - MOVED[0]), 0, 1) of the absolute
+# 8-bit difference d between an echo and the current frame at 1/r size: under MOVED[0] levels
+# nothing moved (noise, compensation residue), from MOVED[1] the echo is a full ghost.
+MOVED = (8, 40)
+SHADOW_REDUCTION = 2
+"""Shadow runs at 1/2 size: no blur hides the scale there, and silhouettes keep their shape."""
+
+
+def _ghosts(src: Stream, weights: list[float], echo: Callable[[Stream, int], Stream],
+            register: Register | None, spacing: int, sigma: float, exposure: float,
+            glow: bool) -> Stream:
+    """``glow``/``shadow`` (module docstring): masked ghosts at 1/r size, one full-size blend.
+
+    Per echo at 1/r size: one ``lut2`` of (c_0, c_k), 8-bit in, 16-bit out, for the masked ghost
+    ``A_k * L_k`` (screened together in 16 bits), and an 8-bit ``|c_k - c_0|`` (SIMD ``blend``)
+    folded into ``min_k |c_k - c_0|``, from which one ``lut2`` makes ``g`` (``ramp`` is
+    monotonic, so ``min_k A_k = ramp(min_k |c_k - c_0|)``).
+    """
+    r = bloom.reduction(sigma) if glow else SHADOW_REDUCTION
     src = src.named("src")
 
     def small(s: Stream) -> Stream:
         if r > 1:
             s = s.filter("scale", w=f"iw/{r}", h=f"ih/{r}", flags="area")
-        return s.filter("format", "gbrp16")
+        return s.filter("format", "gbrp")
 
     layers = len(weights) - 1
+    now = small(src).named("small")
     if register is None:  # delays commute with per-frame scaling: shrink once, delay the small copy
-        reduced = small(src).named("small")
-        echoes = [timeline.delayed(reduced, k * spacing, label=f"echo{k}")
-                  for k in range(1, layers + 1)]
+        echoes = [timeline.delayed(now, k * spacing, label=f"echo{k}") for k in range(1, layers + 1)]
     else:  # the hook works on full-size frames
         echoes = [small(echo(src, k)) for k in range(1, layers + 1)]
-    haze = None
+    lo, hi = MOVED
+    ramp = f"clip((abs(x-y)-{lo})/{hi - lo},0,1)"  # A_k; lut2's x is c_0, y is c_k (8-bit)
+    haze = nearest = None
     for k, e in enumerate(echoes, start=1):
-        lit = _gain(e, exposure * weights[k] * _WIDEN, f"lit{k}")
-        haze = lit if haze is None else filter([haze, lit], "blend", all_mode="screen",
-                                               shortest=1, label="haze")
-    haze = (haze.filter("gblur", sigma=sigma / r, steps=2).filter("lutrgb", **_rgb(f"val/{_num(_WIDEN)}"))
-            .filter("format", "gbrp", label="haze"))
+        if glow:  # A_k * clip(exposure * w_k * c_k)
+            ghost = f"min({_num(exposure * weights[k])}*y,255)"
+        else:  # A_k * S_k, S_k = 255 * clip(w_k * (1 - c_k / (255 * exposure)), 0, 1)
+            ghost = f"clip({_num(weights[k])}*(255-y/{_num(exposure)}),0,255)"
+        lit = filter([now, e], "lut2", **_planes(f"round(257*{ramp}*{ghost})"), d=16, shortest=1,
+                     label=f"ghost{k}")
+        haze = lit if haze is None else filter([haze, lit], "blend", all_mode="screen", shortest=1,
+                                               label="ghosts")
+        apart = filter([now, e], "blend", all_mode="difference", shortest=1, label=f"apart{k}")
+        nearest = apart if nearest is None else filter([nearest, apart], "blend", all_mode="darken",
+                                                       shortest=1, label="nearest")
+    # g * ghosts, g = 1 - ramp(min_k |c_k - c_0|): nothing laid on the subject where it is now
+    calm = filter([nearest, nearest], "lut2", **_planes(f"round(65535*(1-clip((x-{lo})/{hi - lo},0,1)))"),
+                  d=16, label="calm")
+    haze = filter([haze, calm], "blend", all_mode="multiply", shortest=1, label="haze")
+    if glow:
+        haze = haze.filter("gblur", sigma=sigma / r, steps=2)
+        narrow = f"val/{_num(_WIDEN)}"
+    else:  # the factor 255 - D multiplies c_0
+        narrow = f"(65535-val)/{_num(_WIDEN)}"  # lutrgb's 16-bit maxval is 65280
+    haze = haze.filter("lutrgb", **_rgb(narrow)).filter("format", "gbrp", label="haze")
     current = src.filter("format", "gbrp", label="current")
     haze, current = bloom.fit(haze, current, r)
-    out = filter([current, haze], "blend", all_mode="screen", shortest=1, label="glowing")
+    out = filter([current, haze], "blend", all_mode="screen" if glow else "multiply", shortest=1,
+                 label="glowing" if glow else "shaded")
     return out.filter("format", "yuv420p", label="trails")
 
 
@@ -169,6 +216,11 @@ def _rgb(expr: str) -> dict[str, str]:
     return {"r": expr, "g": expr, "b": expr}
 
 
+def _planes(expr: str) -> dict[str, str]:
+    """``lut2``'s expression for each of gbrp's three planes."""
+    return {"c0": expr, "c1": expr, "c2": expr}
+
+
 def _gain(stream: Stream, w: float, label: str) -> Stream:
     """Every RGB channel times ``w``, rounded and clipped; no filter when ``w`` is 1."""
     return stream if w == 1 else _lut(stream, f"round(val*{_num(w)})", label=label)
@@ -180,7 +232,7 @@ def _lut(stream: Stream, expr: str, label: str) -> Stream:
 
 def _num(x: float) -> str:
     """A weight as short decimal text (9 significant digits)."""
-    return f"{x:.9g}"
+    return decimal(x, 9)
 
 
 def _check(layers, decay, spacing, intensity, operator, alpha, glow_sigma, exposure) -> None:

@@ -8,6 +8,8 @@ at ``threshold / 2`` to 1 at ``1.5 * threshold``, so a pixel differing by ``thre
 
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
 
@@ -46,6 +48,8 @@ def build(options: ModelOptions, info: VideoInfo) -> DifferenceMatter:
         raise FfvfxError("--model difference needs --plate IMAGE (the empty scene; see ffvfx plate)")
     if not 0 < options.threshold < 255:
         raise FfvfxError(f"--diff-threshold takes 8-bit levels 1..254, got {options.threshold:g}")
+    if not os.path.isfile(options.plate):
+        raise FfvfxError(f"--plate {options.plate}: no such file")
     picture = cv2.imread(options.plate, cv2.IMREAD_COLOR)
     if picture is None:
         raise FfvfxError(f"--plate {options.plate}: not an image file OpenCV can read")

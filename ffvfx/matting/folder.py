@@ -19,7 +19,9 @@ from ffvfx.errors import FfvfxError
 from ffvfx.graph import Input
 from ffvfx.matting.model import Matter, ModelOptions, build
 from ffvfx.matting.stream import MatteInfo, refine_line, write_matte
+from ffvfx.outputs import check_output
 from ffvfx.probe import probe
+from ffvfx.rawvideo import check_decodes
 from ffvfx.render import Encoding, Job, run
 from ffvfx.sources import Source
 from ffvfx.toolchain import Toolchain
@@ -46,7 +48,6 @@ def matte_folder(src: str, outdir: Path, tools: Toolchain, names: Sequence[str],
         raise FfvfxError("--compare: name at least one model")
     if len(set(names)) != len(names):
         raise FfvfxError(f"--compare {','.join(names)}: a model is named twice")
-    info = probe(src, tools)
     several = len(names) > 1
     planned = {n: outdir / alpha_name(n if several else None, alpha_codec) for n in names}
     extra = ([outdir / FOREGROUND] if foreground and not several else []) \
@@ -54,16 +55,14 @@ def matte_folder(src: str, outdir: Path, tools: Toolchain, names: Sequence[str],
         + ([outdir / COMPARE] if several else [])
     if several and (foreground or composite):
         raise FfvfxError("--foreground and --composite go with one --model, not --compare")
-    if outdir.exists() and not outdir.is_dir():
-        raise FfvfxError(f"{outdir}: exists and is not a folder")
-    if not outdir.parent.exists():
-        raise FfvfxError(f"{outdir.parent}: output directory does not exist")
-    existing = [p for p in [*planned.values(), *extra, outdir / LOG] if p.exists()]
-    if existing and not overwrite:
-        raise FfvfxError(f"{existing[0]}: exists; pass -y/--overwrite to replace it")
+    check_output(outdir, [src, options.plate, composite, options.weights], overwrite,
+                 files=[p.name for p in (*planned.values(), *extra, outdir / LOG)])
+    info = probe(src, tools)
     if composite:
         from ffvfx.effects import composite as composite_effect
-        composite_effect.background(composite, info)  # a bad colour or image fails before any work
+        # a bad colour or image, or a video of which no frame decodes, fails before any work
+        if composite_effect.background(composite, info).kind != "color":
+            check_decodes(composite, tools, "--composite")
     models: dict[str, Matter] = {}
     for name in names:  # every model loads (or fails) before anything is written
         models[name] = build(name, ModelOptions(**{**options.__dict__,

@@ -32,6 +32,7 @@ from ffvfx.progress import ProgressBar
 from ffvfx.rawvideo import frames
 from ffvfx.render import expected_frames
 from ffvfx.toolchain import Toolchain
+from ffvfx.watchdog import Stalled, Watchdog
 
 ALPHA_CODECS = ("ffv1", "libx264")
 """ffv1: lossless gray Matroska (default); libx264: near-lossless, in the luma of an mp4."""
@@ -64,7 +65,11 @@ def _batches(it: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:
 
 
 class FrameEncoder:
-    """An ffmpeg process reading raw frames on stdin and writing one file; errors kept."""
+    """An ffmpeg process reading raw frames on stdin and writing one file; errors kept.
+
+    A write or the final wait blocked for :func:`ffvfx.watchdog.stall_seconds` stops it
+    (:class:`~ffvfx.watchdog.Stalled`); time between writes (the model's) does not count.
+    """
 
     def __init__(self, argv: list[str]):
         self.err = tempfile.TemporaryFile()
@@ -74,27 +79,35 @@ class FrameEncoder:
         except OSError as exc:
             self.err.close()
             raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
+        self.dog = Watchdog(self.proc, armed=False).start()
 
     def write(self, data: bytes) -> None:
         assert self.proc.stdin is not None
+        self.dog.kick()
         try:
             self.proc.stdin.write(data)
         except BrokenPipeError:
             self.finish("encoding")
+        self.dog.pause()
 
     def finish(self, what: str) -> None:
-        """Close stdin, wait, and raise one line when ffmpeg failed."""
+        """Close stdin, wait, and raise one line when ffmpeg failed (or stalled)."""
+        self.dog.kick()
         if self.proc.stdin and not self.proc.stdin.closed:
             with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
         code = self.proc.wait()
+        self.dog.stop()
         self.err.seek(0)
         lines = [ln for ln in self.err.read().decode(errors="replace").splitlines() if ln.strip()]
         self.err.close()
+        if self.dog.fired:
+            raise Stalled(self.dog.message(f"ffmpeg writing the {what}", lines[-1] if lines else ""))
         if code != 0:
             raise FfvfxError(f"ffmpeg could not write the {what} ({lines[-1] if lines else code})")
 
     def kill(self) -> None:
+        self.dog.stop()
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
