@@ -488,7 +488,7 @@ def plate_command(**kw) -> None:
         plate_analysis.check_options(samples=kw["samples"], threshold=kw["threshold"],
                                      inpaint=kw["inpaint"], radius=kw["inpaint_radius"])
         with tempfile.TemporaryDirectory(prefix="ffvfx-plate-") as tmp:
-            ranged = alpha != "auto"
+            seeked = alpha != "auto"  # the alpha covers the whole input: seek it like the input
             if alpha == "auto":
                 model = build(DEFAULT_MODEL, ModelOptions(), info)
                 say(f"computing the alpha with {DEFAULT_MODEL}"
@@ -496,9 +496,9 @@ def plate_command(**kw) -> None:
                 alpha = str(Path(tmp) / "alpha.mkv")
                 write_matte(src.path, tools, model, alpha, quiet=kw["quiet"], info=info, **span)
             else:
-                check_alpha(alpha, info, tools)
+                seeked = not check_alpha(alpha, info, tools, **span)
             result = plate_analysis.median_plate(src.path, alpha, str(out), tools, info,
-                                                 alpha_ranged=ranged, **options)
+                                                 alpha_ranged=seeked, **options)
     say(plate_analysis.say_uncovered(result, kw["inpaint"], kw["inpaint_radius"]))
     click.echo(str(out))
 
@@ -533,7 +533,7 @@ def composite_command(**kw) -> None:
         if not kw["alpha_path"]:
             raise FfvfxError("give the alpha: ffvfx composite IN ALPHA OUT --bg PLATE|VIDEO|COLOR")
         tools = toolchain.find()
-        check_alpha(kw["alpha_path"], info, tools)
+        check_alpha(kw["alpha_path"], info, tools, start=common["start"], duration=common["duration"])
         alpha = _side_input(kw["alpha_path"], info, common, tools, "alpha")
         bg = composite_effect.background(kw["bg"], info)
         # not a picture, or no frame of it decodes: one line now, not an ffmpeg error (or a
@@ -762,7 +762,7 @@ def studio_command(**kw) -> None:
                              "--prompt TEXT")
         tools = toolchain.find()
         studio.check(opts, info)
-        check_alpha(alpha, info, tools)
+        opts.alpha_ranged = check_alpha(alpha, info, tools, start=opts.start, duration=opts.duration)
         output = common["output"]
         renders = output and not common["print_form"] and not common["preview"]
         if renders:  # the output itself was checked by deliver, before this analysis
@@ -858,8 +858,8 @@ def inpaint_command(**kw) -> None:
     video_inpaint.check_work_folder(output, inputs, auto_mask=mask == "auto", picks=opts.picks)
     info = probe(src.path, tools)
     say = _notes(common["quiet"])
-    auto = mask == "auto"
-    if auto:
+    ranged = mask == "auto"  # auto computes the mask for the range only
+    if ranged:
         from ffvfx.matting.model import build
         from ffvfx.matting.stream import write_matte
         work = video_inpaint.work_folder(output)
@@ -869,7 +869,8 @@ def inpaint_command(**kw) -> None:
         write_matte(src.path, tools, build(DEFAULT_MODEL, ModelOptions(), info), mask,
                     quiet=common["quiet"], info=info, start=common["start"], duration=common["duration"])
     else:
-        check_alpha(mask, info, tools, what="mask")
+        ranged = check_alpha(mask, info, tools, what="mask", start=common["start"],
+                             duration=common["duration"])
 
     def render(effect: Effect) -> None:
         deliver(lambda _info: effect, common)
@@ -879,7 +880,7 @@ def inpaint_command(**kw) -> None:
         from ffvfx import cluster as ray_cluster
         cluster = ray_cluster.connect(common["ray_address"])
     video_inpaint.run(src.path, mask, output, tools, info, opts, say=say, quiet=common["quiet"],
-                      render=render, mask_ranged=auto, cluster=cluster)
+                      render=render, mask_ranged=ranged, cluster=cluster)
     if not (common["print_form"] or common["preview"]):
         work = video_inpaint.work_folder(output)
         result = Input(output, label="result")

@@ -78,6 +78,7 @@ class Options:
     blobs: float = 0.4
     start: float | None = None
     duration: float | None = None
+    alpha_ranged: bool = False        # the alpha was made for start/duration (its frame 0 is start's)
 
     def ids(self) -> tuple[str, str, str]:
         from ffvfx.ai.depth import DEFAULT_DEPTH_MODEL
@@ -171,7 +172,7 @@ def generate(src: str, alpha: str, out: str, tools: Toolchain, info: VideoInfo, 
     _check_models([(model_id, "--model")])
     span = dict(start=opts.start, duration=opts.duration)
     picture = frame_at(src, tools, info, opts.frame, **span)
-    a = frame_at(alpha, tools, info, opts.frame, "gray", **span).astype(np.float32) / 255.0
+    a = frame_at(alpha, tools, info, opts.frame, "gray", **_alpha_span(opts)).astype(np.float32) / 255.0
     size = generation_size(info.width, info.height, opts.resolution or DEFAULT_RESOLUTION[opts.sd_model])
     grow = max(1, round(0.004 * max(size)))
     keep = cv2.resize((a > 0.5).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
@@ -246,7 +247,7 @@ def prepare(src: str, alpha: str, tools: Toolchain, info: VideoInfo, opts: Optio
     say("measuring camera motion and light (cached camera path)")
     path = camera.cached_path(src, tools, **span)
     light = exposure.analyse(src, alpha, tools, (info.width, info.height), reference=opts.frame,
-                             window=opts.exposure_smooth, **span)
+                             window=opts.exposure_smooth, alpha_ranged=opts.alpha_ranged, **span)
     prompt = f"{opts.prompt.strip()}, {light.words()}" if opts.light_prompt else opts.prompt.strip()
     margin = opts.bg_margin or needed_margin(path.offsets, 1.0) + 8
     canvas = (info.width + 2 * margin, info.height + 2 * margin)
@@ -301,7 +302,7 @@ def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info:
     _check_models([(depth_id, "--depth-model"), (sd_id, "--model"), (cn_id, "--controlnet")])
     span = dict(start=opts.start, duration=opts.duration)
     picture = frame_at(src, tools, info, opts.frame, **span)
-    a = frame_at(alpha, tools, info, opts.frame, "gray", **span).astype(np.float32) / 255.0
+    a = frame_at(alpha, tools, info, opts.frame, "gray", **_alpha_span(opts)).astype(np.float32) / 255.0
     dev = ai.device(opts.device)
     _say_device(dev, say)
     folder.mkdir(parents=True, exist_ok=True)
@@ -371,6 +372,11 @@ def _layers(folder: Path, count: int) -> list:
     return [Layer(str(sub / item["file"]), float(item["depth"])) for item in listing]
 
 
+def _alpha_span(opts: Options) -> dict:
+    """``start``/``duration`` to read the alpha with: none when it was made for the range."""
+    return {} if opts.alpha_ranged else dict(start=opts.start, duration=opts.duration)
+
+
 def _clean_alpha(alpha: str, tools: Toolchain, opts: Options, quiet: bool) -> str:
     """ALPHA with stray blobs removed (as ``ffvfx matte`` does), over the rendered range, cached."""
     from ffvfx.matting.given import GivenAlpha
@@ -381,8 +387,8 @@ def _clean_alpha(alpha: str, tools: Toolchain, opts: Options, quiet: bool) -> st
     out = _cache_dir() / "studio" / f"alpha-{key}.mkv"
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_matte(alpha, tools, GivenAlpha(), out, blobs=opts.blobs, start=opts.start,
-                    duration=opts.duration, quiet=quiet, info=probe(alpha, tools))
+        write_matte(alpha, tools, GivenAlpha(), out, blobs=opts.blobs, quiet=quiet,
+                    info=probe(alpha, tools), **_alpha_span(opts))
     return str(out)
 
 

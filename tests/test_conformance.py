@@ -36,6 +36,7 @@ N = 24                      # frames per clip
 DELAY, DELAYS = 3, (1, 3, 5)
 LAYERS, SPACING, DECAY = 3, 2, 0.7
 BG = (32, 64, 96)           # composite's background colour
+BG_HEX = "0x204060"
 
 
 def pairwise(factors: dict[str, tuple]) -> list[dict[str, object]]:
@@ -232,7 +233,7 @@ def test_conformance(case, tmp_path, media, capsys, request, monkeypatch):
         run(["trails", clip, out, "--layers", LAYERS, "--spacing", SPACING, "--decay", DECAY, *extra,
              *lossless, "-q"], capsys)
     elif command == "composite":
-        run(["composite", clip, alpha, out, "--bg", "0x%02x%02x%02x" % BG, *lossless, "-q"], capsys)
+        run(["composite", clip, alpha, out, "--bg", BG_HEX, *lossless, "-q"], capsys)
     elif command == "matte-chroma":
         run(["matte", clip, "-o", tmp_path / "matte", "--model", "chroma", "--key", "auto", "-q"],
             capsys)

@@ -389,3 +389,24 @@ def test_preview_plays_the_best_loop(periodic, found, ffvfx_cmd, tools, tmp_path
     printed = ffvfx_cmd("loop", periodic, "--loops", "3", *RANGE, "--print").stdout.splitlines()[0]
     assert args[args.index("-vf") + 1] == printed
     assert args[args.index("-i") + 1] == str(periodic)
+
+
+def test_crossfade_weights_follow_the_definition(tmp_path, media, tools):
+    """The crossfade's frame j (0-based) is ``(1 - w) * frame(end - N + j) + w * frame(start - N + j)``
+    with ``w = (j + 1) / (N + 1)`` (blend's ``N`` counts from 1: it was one step ahead)."""
+    from ffvfx.analysis.loops import Loop
+    from ffvfx.loop_output import encode
+    frames = np.repeat(np.repeat((20 + 9 * np.arange(24))[:, None, None, None], 16, 1), 16, 2)
+    frames = np.repeat(frames, 3, -1).astype(np.uint8)
+    clip = media.write(tmp_path / "ramp.mkv", frames, fps=24)
+    out = tmp_path / "loop.mp4"
+    encode(Loop(start=6, end=20, fps=24.0, score=1.0, seam=0.0, distance=0.0), out, tools,
+           source=str(clip), alpha=None, fmt="mp4", crossfade=3, crf=0, quiet=True)
+    got = media.decode(out)[:, 8, 8, 0].astype(float)
+    level = frames[:, 0, 0, 0].astype(float)
+    want = list(level[6:17])
+    for j in range(3):
+        w = (j + 1) / 4
+        want.append((1 - w) * level[17 + j] + w * level[3 + j])
+    assert len(got) == 14
+    assert np.abs(got - np.array(want)).max() <= 2

@@ -14,7 +14,6 @@ import pytest
 from ffvfx import demo, segments
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Graph, Input, source
-from ffvfx.segments import Segment
 
 SPEC = demo.DemoSpec(width=192, height=108, fps=30, seconds=3.0, pan=(1.5, 0.5), seed=3)
 LOSSLESS = ("--encoder", "libx264", "--qp", "0", "--preset", "ultrafast")

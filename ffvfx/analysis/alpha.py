@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ffvfx.errors import FfvfxError
-from ffvfx.probe import VideoInfo, probe
+from ffvfx.probe import VideoInfo, frame_range, probe, side_origin
 from ffvfx.rawvideo import frames
 from ffvfx.toolchain import Toolchain
 
@@ -24,10 +24,14 @@ COLOUR_FRACTION = 0.01
 
 
 def check_alpha(path: str, info: VideoInfo, tools: Toolchain, *, exact_length: bool = True,
-                what: str = "alpha") -> VideoInfo:
+                what: str = "alpha", start: float | None = None,
+                duration: float | None = None) -> bool:
     """``path`` probed and checked as the alpha of ``info``; raises FfvfxError (one line).
 
     ``exact_length``: the frame counts must be equal (else the alpha may be longer, never shorter).
+    An alpha made for the range ``start``/``duration`` (``ffvfx matte --start/--duration``: one
+    frame per frame of the range) is accepted for that range. Returns True for such a ranged
+    alpha (its frame 0 is the range's first frame), False for one of the whole input.
     """
     side = probe(path, tools)
     if (side.width, side.height) != (info.width, info.height):
@@ -36,14 +40,18 @@ def check_alpha(path: str, info: VideoInfo, tools: Toolchain, *, exact_length: b
     if side.fps and info.fps and abs(float(side.fps) / float(info.fps) - 1) > 1e-3:
         raise FfvfxError(f"{what} {path} runs at {float(side.fps):.3f} fps, the input at "
                          f"{float(info.fps):.3f} fps: an alpha must have the input's frame rate")
-    if side.frames is not None and info.frames is not None and (
-            side.frames < info.frames or exact_length and side.frames != info.frames):
-        raise FfvfxError(f"{what} {path} has {side.frames} frames, the input has {info.frames}: "
-                         "an alpha must have one frame per input frame")
+    origin = side_origin(side, info, start, duration)
+    if origin is None or exact_length and origin == 0 and side.frames is not None \
+            and info.frames is not None and side.frames != info.frames:
+        first, end = frame_range(info, start, duration)
+        ranged = f" and the --start/--duration range {end - first}" if start or duration else ""
+        raise FfvfxError(f"{what} {path} has {side.frames} frames, the input has {info.frames}"
+                         f"{ranged}: an alpha must have one frame per input frame"
+                         + (" or per frame of the range" if ranged else ""))
     if not side.pix_fmt.startswith(("gray", "ya", "y8", "y16")) and _coloured(path, side, tools):
         raise FfvfxError(f"{what} {path} is a colour video ({side.pix_fmt} with coloured pixels); "
                          "it should be a gray matte (white = subject), e.g. from ffvfx matte")
-    return side
+    return origin != 0
 
 
 def _coloured(path: str, side: VideoInfo, tools: Toolchain, looks: int = 3) -> bool:

@@ -100,10 +100,13 @@ def smooth(values: list[float], window: int) -> list[float]:
 
 
 def analyse(src: str, alpha: str, tools: Toolchain, size: tuple[int, int], *, reference: int = 0,
-            window: int = 15, start: float | None = None, duration: float | None = None) -> Light:
+            window: int = 15, start: float | None = None, duration: float | None = None,
+            alpha_ranged: bool = False) -> Light:
     """Exposure gains, light direction and camera height of ``src`` with its ``alpha``.
 
-    ``size``: the input's (w, h); analysis runs at :data:`WIDTH` px wide. Raises FfvfxError.
+    ``size``: the input's (w, h); analysis runs at :data:`WIDTH` px wide. ``alpha_ranged``: the
+    alpha was made for ``start``/``duration`` (its frame 0 is the range's first), so it is read
+    from its start. Raises FfvfxError.
     """
     if window < 1:
         raise FfvfxError(f"--exposure-smooth takes 1 or more frames, got {window}")
@@ -113,7 +116,8 @@ def analyse(src: str, alpha: str, tools: Toolchain, size: tuple[int, int], *, re
     means: list[float | None] = []
     ref_y = ref_a = None
     for k, (rgb, a) in enumerate(zip(frames(src, tools, (w, h), "rgb24", scale, **span),
-                                     frames(alpha, tools, (w, h), "gray", scale, **span),
+                                     frames(alpha, tools, (w, h), "gray", scale,
+                                            **({} if alpha_ranged else span)),
                                      strict=False)):  # an alpha may run longer
         y, m = luma(rgb), a.astype(np.float32) / 255.0
         inside = m > 0.5

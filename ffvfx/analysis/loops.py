@@ -137,7 +137,7 @@ class Loop:
     score: float          # 1 - (seam + pixel_seam) / 2, higher is better
     seam: float           # windowed hash distance at the seam, 0..1
     distance: float       # hash distance of frame start and frame end alone, 0..1
-    pixels: Seam          # the seam judged on real pixels
+    pixels: Seam | None = None  # the seam judged on real pixels (None: a loop given, not found)
     hide_crossfade: int | None = None  # refused loops: the smallest crossfade (frames) that hides the seam
 
     @property
@@ -154,8 +154,8 @@ class Loop:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        data |= data.pop("pixels")
-        if self.pixels.seamless:
+        data |= data.pop("pixels") or {}
+        if self.pixels is None or self.pixels.seamless:
             del data["hide_crossfade"]
         return data | {"length": self.length, "start_time": round(self.start_time, 6),
                        "end_time": round(self.end_time, 6),
@@ -261,8 +261,11 @@ def analyse(path: str, tools: Toolchain, *, hash_name: str = "phash", hash_size:
             camera.append((0.0, 0.0) if motion is None else motion[0])
         if not bits:
             raise FfvfxError(f"{path}: no video frames to analyse")
-        store.flush()
-        copies = np.memmap(store, np.uint8, "r", shape=(len(bits), size[1], size[0]))
+        try:
+            store.flush()
+            copies = np.memmap(store, np.uint8, "r", shape=(len(bits), size[1], size[0]))
+        except OSError as exc:
+            raise FfvfxError(f"{path}: {full} ({exc.strerror})") from None
     return Frames(bits=np.array(bits, bool), thumbs=np.array(thumbs, np.float32) / 255.0,
                   blank=np.array(blank, bool), fps=float(info.fps), gray=copies,
                   step_error=np.array(errors, np.float32), camera=np.array(camera, np.float32),

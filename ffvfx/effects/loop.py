@@ -32,7 +32,7 @@ def segment(stream: Stream, start: int, end: int, crossfade: int = 0, name: str 
     body = _cut(grid, start, end - crossfade, f"{name}_body")
     tail = _cut(grid, end - crossfade, end, f"{name}_tail")
     head = _cut(grid, start - crossfade, start, f"{name}_lead")
-    weight = f"(N+1)/{crossfade + 1}"
+    weight = f"N/{crossfade + 1}"  # blend's N counts from 1 (5.1 and 9.0): (j + 1) / (N + 1)
     mixed = filter([tail, head], "blend", all_expr=f"A*(1-{weight})+B*{weight}", shortest=1,
                    label=f"{name}_fade")
     joined = filter([body, mixed], "concat", n=2, v=1, a=0)
