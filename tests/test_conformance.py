@@ -246,7 +246,8 @@ def test_conformance(case, tmp_path, media, capsys, request, monkeypatch):
     elif command == "inpaint":
         models = request.getfixturevalue("tiny")
         run(["inpaint", clip, alpha, out, "--prompt", "a wall", "--model", models["sd"],
-             "--resolution", "64", "--steps", "4", "--denoise", "0.5", "--keyframes", "0", "--candidates", "1",
+             "--resolution", "64", "--steps", "4", "--denoise", "0.5", "--keyframes", "0",
+             "--candidates", "1",
              "--propagate", "hold", "--grow", "0", "--feather", "0", "--blend", "0", *lossless, "-q"],
             capsys)
     elif command == "loop":

@@ -48,7 +48,7 @@ def regular(stream: Stream, rate: Fraction | None = None) -> Stream:
         rate = Fraction(rate)
         pts, fps = f"N*{rate.denominator}/({rate.numerator}*TB)", rate_text(rate)
     return (stream.filter("settb", "AVTB").filter("setpts", pts)
-            .filter("fps", fps=fps, label="grid"))
+            .filter("fps", fps, label="grid"))
 
 
 def rate_text(rate: Fraction) -> str:
