@@ -6,8 +6,10 @@ Uses ffprobe when the toolchain has one, and otherwise reads the stream summary 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -91,7 +93,17 @@ def _timing(info: VideoInfo, tools: Toolchain) -> VideoInfo:
 
 def frame_times(path: str, ffmpeg: str) -> list[float]:
     """Presentation times (s, ascending) of every frame of ``path``'s first video stream, read
-    from its packets (``framecrc`` of a stream copy: no decoding)."""
+    from its packets (``framecrc`` of a stream copy: no decoding). Read once per file version in a
+    process: a long file's packets take seconds to read, and a command probes a file more than once."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise FfvfxError(f"{path}: {exc.strerror}") from None
+    return list(_packet_times(os.path.realpath(path), st.st_size, st.st_mtime_ns, ffmpeg))
+
+
+@functools.lru_cache(maxsize=64)
+def _packet_times(path: str, size: int, mtime_ns: int, ffmpeg: str) -> tuple[float, ...]:
     res = watchdog.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
                         escape.media_path(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc",
                         "-"], f"ffmpeg reading the frame times of {path}")
@@ -101,7 +113,7 @@ def frame_times(path: str, ffmpeg: str) -> list[float]:
     unit = Fraction(int(tb.group(1)), int(tb.group(2)))
     pts = [int(line.split(",")[2]) for line in res.stdout.splitlines()
            if line and not line.startswith("#")]
-    return sorted(float(p * unit) for p in pts)
+    return tuple(sorted(float(p * unit) for p in pts))
 
 
 def on_grid(times: list[float] | tuple[float, ...], fps: Fraction) -> bool:

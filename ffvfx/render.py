@@ -225,10 +225,7 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
     if segment is not None:
         first += segment.decoded_from
         end = end if segment.decoded is None else first + segment.decoded
-    if segment is None:
-        argv += range_args(job, info)
-    else:
-        argv += cut_args(info, first, end)
+    argv += cut_args(info, first, end) if info else range_args(job, None)
     argv += plan.input_args(info.codec if info else None)
     argv += inp.options + ["-i", _input_path(job.source)]
     for side in graph.inputs[1:]:  # side files an effect reads (masks, mattes, plates)
