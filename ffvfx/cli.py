@@ -129,7 +129,7 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict,
               jobs=common["jobs"], ray=common["ray_address"] or None)
     if source is None or (form in ("line", "script") and not common["preview"]):
         plan = plan_for(job, tools, info, probe=False) if common["hw"] != "cpu" else None
-        graph = printable_graph(make, plan)
+        graph = printable_graph(make, plan, info)
         if plan is not None and not common["quiet"]:
             for note in plan.notes:
                 click.echo(f"ffvfx: {note}", err=True)
@@ -141,7 +141,7 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict,
         from ffvfx.preview import preview
         if common["hw"] != "cpu":
             _notes(common["quiet"])("--preview decodes and filters on the CPU (ffplay); --hw ignored")
-        preview(printable_graph(make), source, tools)
+        preview(printable_graph(make, info=info), source, tools)
         return
     if not output and form != "cmd":
         raise FfvfxError("give an output file (or --print / --preview)")
@@ -773,7 +773,7 @@ def studio_command(**kw) -> None:
         apply = studio.effect(assets, info, opts)
         if renders:
             # self-contained: the assets are movie= sources (ffmpeg -i IN -/filter_complex graph.txt)
-            studio.write_folder(output, assets, printable_graph(apply).script())
+            studio.write_folder(output, assets, printable_graph(apply, info=info).script())
         return apply
 
     models = [opts.model, opts.controlnet, opts.depth_model]

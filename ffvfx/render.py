@@ -91,16 +91,18 @@ class Job:
     ray: str | None = None          # --ray: a Ray cluster's address for the segments
 
 
-def printable_graph(effect: Effect, plan: Plan | None = None) -> Graph:
+def printable_graph(effect: Effect, plan: Plan | None = None, info: VideoInfo | None = None) -> Graph:
     """The effect on an anonymous input: text that works as ``-vf``, ``-filter_complex``, ffplay.
 
     Side files the effect reads come in as ``movie=`` sources, so one input is all it needs. The
     main input is named first: an effect whose first filter reads a side file (``overlay`` of a
     background and the subject) would otherwise make that file the graph's first input. With a
-    device ``plan`` the text expects device frames in and gives device frames out.
+    device ``plan`` the text expects device frames in and gives device frames out. With the
+    input's ``info`` the frames are put on its probed rate and even size, written out in the text
+    (a variable-rate file previews at its real pace); without, on the stream's own rate.
     """
-    main = Input()
-    out = effect(main.video)
+    main = Input(rate=info.fps, size=(info.width, info.height)) if info else Input()
+    out = effect(timeline.regular(main.video) if info else main.video)
     return Graph(lower(out, main, plan) if plan else out, [main], movies=True)
 
 

@@ -43,7 +43,8 @@ def assert_played_cleanly(res: subprocess.CompletedProcess) -> None:
                          ids=["gray-bloom", "black", "rgb-bloom", "glow-freeze"])
 def test_printed_line_plays_in_ffplay(ffvfx_cmd, ffplay, display_env, short_clip, options):
     """``ffplay -vf "$(ffvfx motion OPTIONS)"`` plays the clip to the end and exits 0, no errors."""
-    line = ffvfx_cmd("motion", *options).stdout.rstrip("\n")
+    line = ffvfx_cmd("motion", short_clip, *options, "--print").stdout.rstrip("\n")
+    assert "fps=60," in line
     res = subprocess.run([ffplay, "-hide_banner", "-loglevel", "verbose", "-stats", "-autoexit", "-an",
                           "-vf", line, "-i", str(short_clip)], env=display_env, capture_output=True,
                          text=True, errors="replace", timeout=60, stdin=subprocess.DEVNULL)
@@ -79,7 +80,8 @@ def _toolchain_dir(tmp_path: Path, tools, ffplay_script: str | None) -> Path:
 
 def test_cli_preview_runs_ffplay_with_the_printed_graph(ffvfx_cmd, tools, ffplay, display_env,
                                                         short_clip, tmp_path):
-    """``ffvfx motion CLIP --preview`` runs ffplay on CLIP with -vf equal to the printed line."""
+    """``ffvfx motion CLIP --preview`` runs ffplay on CLIP with -vf equal to the line printed for
+    CLIP (on its probed rate, so a variable-rate file plays at its real pace)."""
     script = ("#!/bin/sh\n"
               'printf "%s\\n" "$@" > "$(dirname "$0")/ffplay.args"\n'
               f'exec "{ffplay}" "$@" -loop 1 -autoexit -an\n')
@@ -89,7 +91,8 @@ def test_cli_preview_runs_ffplay_with_the_printed_graph(ffvfx_cmd, tools, ffplay
     res = ffvfx_cmd("motion", short_clip, *options, "--preview", env=env, timeout=60)
     assert res.returncode == 0 and res.stderr == "", res.stderr
     args = (bindir / "ffplay.args").read_text().splitlines()
-    line = ffvfx_cmd("motion", *options).stdout.rstrip("\n")
+    line = ffvfx_cmd("motion", short_clip, *options, "--print").stdout.rstrip("\n")
+    assert "fps=60," in line
     assert args[args.index("-vf") + 1] == line
     assert args[args.index("-i") + 1] == str(short_clip)
     assert args[args.index("-loop") + 1] == "0"  # a file preview loops until closed

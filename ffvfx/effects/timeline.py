@@ -46,7 +46,8 @@ def regular(stream: Stream, rate: Fraction | None = None) -> Stream:
         pts, fps = _SOURCE_PTS, _SOURCE_FPS
     else:
         rate = Fraction(rate)
-        pts, fps = f"N*{rate.denominator}/({rate.numerator}*TB)", rate_text(rate)
+        scale = f"N*{rate.denominator}" if rate.denominator != 1 else "N"
+        pts, fps = f"{scale}/({rate.numerator}*TB)", rate_text(rate)
     return (stream.filter("settb", "AVTB").filter("setpts", pts)
             .filter("fps", fps, label="grid"))
 
