@@ -4,10 +4,15 @@ Each file is one ``ffvfx COMMAND`` process (a file that fails, or crashes, fails
 at a time, or one Ray task each with ``--ray``. Outputs are named after the inputs inside DIR
 (``clip.mp4`` -> ``DIR/clip.mp4``; folder commands: ``DIR/clip_matte/``, ``DIR/clip_loops/``).
 One progress line counts files; each result is said as it arrives and a summary closes the run.
+
+FILES are existing regular files only: never a camera, ``demo`` or a graph, whatever they are
+called. Each is handed to its command after ``--``, so a name starting with ``-`` (given after
+``--`` on the batch line) is read as the file it is.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -83,7 +88,7 @@ def plan(name: str, command: click.Command, args: list[str], outdir: Path) -> li
     if not files:
         raise FfvfxError(f"batch {name}: give the input files")
     # option values (--delay inf) are refused once here, in one line, not once per file
-    command.make_context(name, [*options, files[0]])
+    command.make_context(name, [*options, "--", files[0]])
     check_output(outdir, [], True, files=[])  # a folder, or one to make in an existing folder
     overwrite = any(o in ("-y", "--overwrite") for o in options)
     runs, taken = [], {}
@@ -91,10 +96,10 @@ def plan(name: str, command: click.Command, args: list[str], outdir: Path) -> li
         path = Path(src)
         if name in FOLDER_COMMANDS:
             out = f"{path.stem}{FOLDER_COMMANDS[name]}"
-            argv = [name, *options, src, "-o", f"{{out}}/{out}"]
+            argv = [name, *options, "-o", f"{{out}}/{out}", "--", src]
         else:
             out = path.stem + (path.suffix.lower() if path.suffix.lower() in VIDEO_SUFFIXES else ".mp4")
-            argv = [name, *options, src, f"{{out}}/{out}"]
+            argv = [name, *options, "--", src, f"{{out}}/{out}"]
         if out in taken:
             raise FfvfxError(f"{src} and {taken[out]} would both write {outdir / out}; rename one")
         taken[out] = src
@@ -103,10 +108,17 @@ def plan(name: str, command: click.Command, args: list[str], outdir: Path) -> li
             run.rc, run.message = 1, f"{run.target}: output is an input; choose another output folder"
         elif run.target.exists() and not overwrite:
             run.rc, run.message = 1, f"{run.target}: exists; pass -y/--overwrite to replace it"
-        elif not path.is_file():
-            run.rc, run.message = 1, f"{src}: no such file"
+        elif not path.is_file():  # files only: never a camera, a keyword (demo) or a folder
+            run.rc, run.message = 1, (f"{src}: not a regular file" if os.path.lexists(src)
+                                      else f"{src}: no such file")
         runs.append(run)
     return runs
+
+
+def quiet_argv(run: Run) -> list[str]:
+    """The run's ``ffvfx`` arguments with ``-q`` after the command name, before the ``--`` that
+    ends its options (after it ``-q`` would be a file)."""
+    return [run.argv[0], "-q", *run.argv[1:]]
 
 
 class Display:
@@ -149,13 +161,13 @@ def execute(runs: list[Run], outdir: Path, jobs: int, quiet: bool, ray: str | No
     if ray:
         ray_cluster = cluster.connect(ray)
         gpu = bool(todo) and todo[0].argv[0] in AI_COMMANDS
-        ray_cluster.batch([(r.argv + ["-q"], r.source, outdir) for r in todo],
+        ray_cluster.batch([(quiet_argv(r), r.source, outdir) for r in todo],
                           lambda i, rc, msg, s: finish(todo[i], rc, msg, s), gpu)
     else:
         running: list = []
 
         def one(run: Run) -> None:
-            finish(run, *cluster.run_cli(run.argv + ["-q"], str(outdir), running))
+            finish(run, *cluster.run_cli(quiet_argv(run), str(outdir), running))
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="ffvfx-batch")
         try:

@@ -47,7 +47,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ffvfx import toolchain
+from ffvfx import cache, toolchain
 from ffvfx.effects.motion import motion
 from ffvfx.probe import probe
 from ffvfx.render import Encoding, Job, command
@@ -254,8 +254,7 @@ def judge(rows: dict[str, Row]) -> dict[str, tuple[str, str, bool | None]]:
 # -- inputs and machine ----------------------------------------------------------------------------------
 
 def cache_root() -> Path:
-    root = os.environ.get("FFVFX_CACHE") or Path.home() / ".cache" / "ffvfx"
-    return Path(root) / "bench"
+    return cache.root() / "bench"
 
 
 def demo_clip(size: str, seconds: float, tools: toolchain.Toolchain) -> str:

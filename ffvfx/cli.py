@@ -15,13 +15,14 @@ from pathlib import Path
 
 import click
 
-from ffvfx import toolchain
+from ffvfx import sources, toolchain
 from ffvfx.analysis import camera
 from ffvfx.analysis import loops as loop_analysis
 from ffvfx.analysis import mask as mask_analysis
 from ffvfx.analysis import plate as plate_analysis
 from ffvfx.analysis.alpha import check_alpha
-from ffvfx.atomic import write_text
+from ffvfx.atomic import atomic_folder, write_text
+from ffvfx.cli_paths import INPUT_PATH, InputPath
 from ffvfx.cli_types import (
     CRF,
     DURATION,
@@ -50,6 +51,7 @@ from ffvfx.effects.refine import Refine
 from ffvfx.effects.register import echo_register
 from ffvfx.effects.trails import OPERATORS as TRAIL_OPERATORS
 from ffvfx.effects.trails import trail_mask, trails
+from ffvfx.encoders import check_preset
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Input
 from ffvfx.matting.model import DEFAULT_MODEL, ModelOptions
@@ -58,7 +60,17 @@ from ffvfx.numbers import MAX_FRAMES_BACK, MAX_JOBS, decimal
 from ffvfx.outputs import check_output
 from ffvfx.probe import VideoInfo, frame_range, probe, side_origin
 from ffvfx.rawvideo import check_decodes
-from ffvfx.render import Effect, Encoding, Job, aligned_input, plan_for, print_command, printable_graph, run
+from ffvfx.render import (
+    Effect,
+    Encoding,
+    Job,
+    aligned_input,
+    check_container,
+    plan_for,
+    print_command,
+    printable_graph,
+    run,
+)
 from ffvfx.segments import Windowed
 from ffvfx.sources import resolve
 
@@ -68,15 +80,22 @@ PRINT_FORMS = ("line", "script", "cmd")
 def render_options(func: Callable) -> Callable:
     """The options every render command takes: time range, quality, output safety, preview."""
     options = [
-        click.argument("input", required=False),
+        click.argument("input", required=False, type=INPUT_PATH),
         click.argument("output", required=False),
+        click.option("--camera", metavar="SPEC",
+                     help="Read a camera instead of INPUT: webcam, /dev/video0, v4l2:DEVICE, "
+                     "avfoundation:INDEX, dshow:video=NAME (never a file)."),
+        click.option("--lavfi", metavar="GRAPH",
+                     help="Read a synthetic lavfi source instead of INPUT, e.g. "
+                     "testsrc2=s=1280x720:r=30 (never a file)."),
         click.option("--print", "print_form", is_flag=False, flag_value="line", default=None,
                      type=click.Choice(PRINT_FORMS),
                      help="Print the graph (line, script) or the full ffmpeg command (cmd)."),
         click.option("--preview", is_flag=True, help="Play through ffplay instead of rendering."),
-        click.option("--size", help="Camera capture size for webcam input, e.g. 1280x720."),
+        click.option("--size", help="Camera capture size (webcam, /dev/video0, --camera), "
+                     "e.g. 1280x720."),
         click.option("--fps", type=Number(float, 0, 1000, min_open=True, unit="fps"),
-                     help="Camera capture rate for webcam input."),
+                     help="Camera capture rate (webcam, /dev/video0, --camera)."),
         click.option("--start", type=START, help="Start this many seconds into the input."),
         click.option("--duration", type=DURATION, help="Render this many seconds."),
         click.option("--crf", type=CRF, help="Constant quality (x264/x265; default 18)."),
@@ -95,6 +114,10 @@ def render_options(func: Callable) -> Callable:
                      show_default="$RAY_ADDRESS",
                      help="Send the segments to this Ray cluster (auto, ray://HOST:10001, local); "
                      "needs the ray extra."),
+        click.option("--max-memory", type=Number(float, 0, 1e6, min_open=True, unit="GiB"),
+                     show_default="$FFVFX_MAX_MEMORY, else half the RAM",
+                     help="Most memory the effect's delayed frames may take (GiB); a graph that "
+                     "would hold more is refused before it runs."),
         click.option("--no-audio", is_flag=True, help="Drop the audio track."),
         click.option("-y", "--overwrite", is_flag=True, help="Replace an existing output."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes."),
@@ -116,9 +139,10 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict,
     tools = toolchain.find()
     input_spec, output = common["input"], common["output"]
     form = common["print_form"]
-    source = resolve(input_spec, common["size"], common["fps"]) if input_spec else None
+    source = sources.choose(input_spec, common["camera"], common["lavfi"], common["size"], common["fps"])
     if source is not None and output and not form and not common["preview"]:
         check_output(output, [None if source.device else source.path, *inputs], common["overwrite"])
+    _check_render(common)
     info = probe(source.path, tools) if source is not None and not source.device else None
     make = build(info)
 
@@ -126,7 +150,7 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict,
               Encoding(common["encoder"], common["crf"], common["qp"], common["preset"]),
               start=common["start"], duration=common["duration"], audio=not common["no_audio"],
               overwrite=common["overwrite"], quiet=common["quiet"], hw=common["hw"],
-              jobs=common["jobs"], ray=common["ray_address"] or None)
+              jobs=common["jobs"], ray=common["ray_address"] or None, max_memory=common["max_memory"])
     if source is None or (form in ("line", "script") and not common["preview"]):
         plan = plan_for(job, tools, info, probe=False) if common["hw"] != "cpu" else None
         graph = printable_graph(make, plan, info)
@@ -153,10 +177,24 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict,
         click.echo(f"wrote {output}", err=True)
 
 
+def _check_render(common: dict) -> None:
+    """The output's container and the --preset, refused in one line before any analysis."""
+    output = common["output"]
+    if output and not common["print_form"] and not common["preview"]:
+        check_container(output)
+    if common["preset"] and (common["encoder"] or common["hw"] == "cpu"):
+        check_preset(common["encoder"] or Encoding().resolved(output or "out.mp4"), common["preset"])
+
+
 def _common(kwargs: dict) -> dict:
-    keys = ("input", "output", "print_form", "preview", "size", "fps", "start", "duration", "crf",
-            "qp", "preset", "encoder", "hw", "jobs", "ray_address", "no_audio", "overwrite", "quiet")
-    return {k: kwargs.pop(k) for k in keys}
+    keys = ("input", "output", "camera", "lavfi", "print_form", "preview", "size", "fps", "start",
+            "duration", "crf", "qp", "preset", "encoder", "hw", "jobs", "ray_address", "no_audio",
+            "overwrite", "quiet", "max_memory")
+    common = {k: kwargs.pop(k) for k in keys}
+    if (common["camera"] is not None or common["lavfi"] is not None) and common["output"] is None:
+        # --camera/--lavfi take INPUT's place: the one positional is the output
+        common["input"], common["output"] = None, common["input"]
+    return common
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,8 +221,9 @@ def main() -> None:
 def motion_command(**kw) -> None:
     """Motion extraction: each frame against a delayed copy of itself.
 
-    INPUT is a file, `demo`, or a camera (`webcam`, /dev/video0, v4l2:..., avfoundation:...).
-    With no INPUT the one-line graph is printed for use in ffmpeg -vf / -filter_complex / ffplay.
+    INPUT is a file; when no file has the name, `demo`, `webcam` or /dev/videoN. Other cameras
+    and synthetic sources: --camera SPEC, --lavfi GRAPH. A file named -x.mp4 goes after --.
+    With no input the one-line graph is printed for use in ffmpeg -vf / -filter_complex / ffplay.
     """
     common = _common(kw)
     delays = list(kw["delays"])
@@ -194,7 +233,11 @@ def motion_command(**kw) -> None:
         if kw["delay_s"] is not None:
             if info is None:
                 raise FfvfxError("--delay-s needs an input file to know its frame rate; use --delay")
-            delay = max(1, round(kw["delay_s"] * float(info.fps)))
+            delay = round(kw["delay_s"] * float(info.fps))
+            if delay < 1:
+                raise FfvfxError(f"--delay-s {decimal(kw['delay_s'])}: under one frame at "
+                                 f"{decimal(float(info.fps), 6)} fps; give at least one frame, "
+                                 f"{decimal(1 / float(info.fps), 6)} s")
             if delay > MAX_FRAMES_BACK:
                 raise FfvfxError(f"--delay-s {decimal(kw['delay_s'])}: {delay} frames at "
                                  f"{decimal(float(info.fps), 6)} fps; at most {MAX_FRAMES_BACK}")
@@ -221,7 +264,8 @@ def motion_command(**kw) -> None:
 @click.option("--ghost", "--operator", "operator", type=click.Choice(TRAIL_OPERATORS), default="normal",
               show_default=True, help="glow: bright trails; shadow: dark; normal: weighted average; "
               "add/max/min/screen/blend; behind/front need --alpha.")
-@click.option("--alpha", "alpha_path", help="Matte video (white = subject) for behind/front.")
+@click.option("--alpha", "alpha_path", type=INPUT_PATH,
+              help="Matte video (white = subject) for behind/front.")
 @click.option("--compensate/--no-compensate", default=True, show_default=True,
               help="Shift every echo back into register with the camera's motion.")
 @click.option("--mask", is_flag=True, help="Trails only on the moving, in-focus subject.")
@@ -253,7 +297,8 @@ def trails_command(**kw) -> None:
             alpha = _side_input(kw["alpha_path"], info, common, tools, "alpha")
         trails(Input().video, alpha=Input().video if alpha else None, **params)  # validate early
         if info is None:  # a printed graph or a camera: nothing to analyse
-            if common["input"] and kw["compensate"]:
+            live = common["input"] or common["camera"] is not None or common["lavfi"] is not None
+            if live and kw["compensate"]:
                 raise FfvfxError("camera compensation analyses a file; use --no-compensate for a camera")
             if kw["mask"] or alpha is not None:
                 raise FfvfxError("--mask and --alpha need an input file")
@@ -319,7 +364,7 @@ def _range_frames_note(info: VideoInfo, start: float | None, duration: float | N
 
 
 @main.command("loop")
-@click.argument("input")
+@click.argument("input", type=INPUT_PATH)
 @click.option("-o", "--output", "outdir", help="Output folder (default: INPUT's name + _loops).")
 @click.option("--loops", "count", type=Number(int, 1, 100), default=5, show_default=True,
               help="Loops to keep.")
@@ -342,7 +387,8 @@ def _range_frames_note(info: VideoInfo, start: float | None, duration: float | N
               help="Blend the last N frames into the ones before the start (frames).")
 @click.option("--format", "fmt", type=click.Choice(loop_effect.FORMATS), default="webm",
               show_default=True, help="webm: VP9; mp4: H.264; gif: own palette.")
-@click.option("--alpha", "alpha_path", help="Matte video (white = opaque): WebM with transparency.")
+@click.option("--alpha", "alpha_path", type=INPUT_PATH,
+              help="Matte video (white = opaque): WebM with transparency.")
 @click.option("--crf", type=CRF, help="Constant quality (VP9 default 32, x264 18).")
 @click.option("--print", "print_graph", is_flag=True, help="Print each loop's graph; write nothing.")
 @click.option("--preview", is_flag=True, help="Play the best loop in ffplay, over and over; write nothing.")
@@ -404,21 +450,21 @@ def loop_command(**kw) -> None:
         return
 
     names = [loop_output.loop_name(i, ext) for i in range(len(found))]
-    stale = sorted(p for f in loop_effect.FORMATS for p in outdir.glob(f"loop_*.{f}")
+    # -y: loops of an earlier run that this listing does not name go once the new ones are in
+    stale = sorted(p.name for f in loop_effect.FORMATS for p in outdir.glob(f"loop_*.{f}")
                    if p.name not in names) if outdir.is_dir() else []
-    outdir.mkdir(exist_ok=True)
-    for loop, name in zip(found, names, strict=True):
-        loop_output.encode(loop, outdir / name, tools, source=source, alpha=kw["alpha_path"],
-                           fmt=ext, crossfade=kw["crossfade"], crf=kw["crf"], quiet=kw["quiet"],
-                           rate=info.fps)
-    for path in stale:  # -y: loops of an earlier run that this listing does not name
-        path.unlink()
     data = loop_output.listing(found, source=str(source), fmt=ext, crossfade=kw["crossfade"],
                                params=dict(hash=kw["hash_name"], hash_size=kw["hash_size"],
                                            **lengths, **params))
-    loop_output.write_listing(outdir / loop_output.LISTING, data)
-    write_text(outdir / loop_output.PAGE,
-                           loop_output.page(data, loop_output.source_href(source, outdir)))
+    # all or nothing: built beside the folder, put in place when every loop is encoded
+    with atomic_folder(outdir, overwrite=kw["overwrite"], remove=stale) as staging:
+        for loop, name in zip(found, names, strict=True):
+            loop_output.encode(loop, staging / name, tools, source=source, alpha=kw["alpha_path"],
+                               fmt=ext, crossfade=kw["crossfade"], crf=kw["crf"], quiet=kw["quiet"],
+                               rate=info.fps)
+        loop_output.write_listing(staging / loop_output.LISTING, data)
+        write_text(staging / loop_output.PAGE,
+                   loop_output.page(data, loop_output.source_href(source, outdir)), overwrite=False)
     if not found:
         click.echo(f"no seamless loop found ({lengths['min_length']}-{lengths['max_length']} frames): "
                    f"{why_none}; wrote an empty "
@@ -431,8 +477,8 @@ def loop_command(**kw) -> None:
 
 
 @main.command("plate")
-@click.argument("input")
-@click.argument("alpha", metavar="ALPHA|auto")
+@click.argument("input", type=INPUT_PATH)
+@click.argument("alpha", metavar="ALPHA|auto", type=InputPath("auto"))
 @click.argument("output", required=False, metavar="OUT.png")
 @click.option("--method", type=click.Choice(plate_analysis.METHODS), default="median", show_default=True,
               help="median: of the background pixels (needs ALPHA); tmedian: ffmpeg's temporal "
@@ -481,15 +527,17 @@ def plate_command(**kw) -> None:
     say = _notes(kw["quiet"])
     span = dict(start=kw["start"], duration=kw["duration"])
     if alpha is None:
-        result = plate_analysis.tmedian_plate(src.path, str(out), tools, info, samples=kw["samples"], **span)
+        result = plate_analysis.tmedian_plate(src.path, str(out), tools, info, samples=kw["samples"],
+                                              overwrite=kw["overwrite"], **span)
     else:
         options = dict(samples=kw["samples"], threshold=kw["threshold"], inpaint=kw["inpaint"],
                        radius=kw["inpaint_radius"], **span)
         plate_analysis.check_options(samples=kw["samples"], threshold=kw["threshold"],
                                      inpaint=kw["inpaint"], radius=kw["inpaint_radius"])
         with tempfile.TemporaryDirectory(prefix="ffvfx-plate-") as tmp:
-            seeked = alpha != "auto"  # the alpha covers the whole input: seek it like the input
-            if alpha == "auto":
+            auto = sources.keyword(alpha, "auto") is not None  # a file named auto is that file
+            seeked = not auto  # the alpha covers the whole input: seek it like the input
+            if auto:
                 model = build(DEFAULT_MODEL, ModelOptions(), info)
                 say(f"computing the alpha with {DEFAULT_MODEL}"
                     + (f" ({model.licence})" if model.licence else ""))
@@ -498,15 +546,17 @@ def plate_command(**kw) -> None:
             else:
                 seeked = not check_alpha(alpha, info, tools, **span)
             result = plate_analysis.median_plate(src.path, alpha, str(out), tools, info,
-                                                 alpha_ranged=seeked, **options)
+                                                 alpha_ranged=seeked, overwrite=kw["overwrite"],
+                                                 **options)
     say(plate_analysis.say_uncovered(result, kw["inpaint"], kw["inpaint_radius"]))
     click.echo(str(out))
 
 
 @main.command("composite")
 @render_options
-@click.argument("alpha_path", required=False, metavar="ALPHA")
-@click.option("--bg", required=True, help="Background: an image (looped), a video (looped when shorter) "
+@click.argument("alpha_path", required=False, metavar="ALPHA", type=INPUT_PATH)
+@click.option("--bg", required=True, type=InputPath("COLOR"),
+              help="Background: an image (looped), a video (looped when shorter) "
               "or a colour (0xRRGGBB, #RRGGBB, a name such as black).")
 @click.option("--fit", type=click.Choice(composite_effect.FITS), default="cover", show_default=True,
               help="cover: fill and crop; contain: fit inside and pad; stretch: ignore the aspect.")
@@ -567,7 +617,7 @@ _second_argument(composite_command, "alpha_path")
 
 
 @main.command("matte")
-@click.argument("input")
+@click.argument("input", type=INPUT_PATH)
 @click.option("-o", "--output", "outdir", help="Output folder (default: INPUT's name + _matte).")
 @click.option("--model", default=None, help="chroma, difference, rvm, selfie (default), segmentation, "
               "birefnet, rmbg.")
@@ -575,15 +625,17 @@ _second_argument(composite_command, "alpha_path")
 @click.option("--alpha-codec", type=click.Choice(ALPHA_CODECS), default="ffv1", show_default=True,
               help="ffv1: lossless gray .mkv; libx264: near-lossless .mp4.")
 @click.option("--foreground", is_flag=True, help="Also write the model's foreground colours.")
-@click.option("--composite", "composite_bg", help="Also write a quick look over green, a COLOR or an IMAGE.")
-@click.option("--weights", help="Local weights (file or folder) instead of the model's default.")
+@click.option("--composite", "composite_bg", type=InputPath("COLOR"),
+              help="Also write a quick look over green, a COLOR or an IMAGE.")
+@click.option("--weights", type=INPUT_PATH,
+              help="Local weights (file or folder) instead of the model's default.")
 @click.option("--model-id", help="Hub id of a transformers model (segmentation, birefnet).")
 @click.option("--revision", help="Hub revision of --model-id.")
 @click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda, mps.")
 @click.option("--downsample-ratio", type=Number(float, 0, 1, min_open=True),
               help="rvm: model resolution / frame (default: auto).")
 @click.option("--allow-noncommercial", is_flag=True, help="Allow non-commercial models (rmbg).")
-@click.option("--plate", help="difference: the clean background image.")
+@click.option("--plate", type=INPUT_PATH, help="difference: the clean background image.")
 @click.option("--diff-threshold", type=Number(float, 1, 254, unit="levels"), default=40.0, show_default=True,
               help="difference: 8-bit colour distance that is half foreground.")
 @click.option("--key", default="auto", show_default=True, help="chroma: auto, green, blue or 0xRRGGBB.")
@@ -636,17 +688,11 @@ def matte_command(**kw) -> None:
     if src.device:
         raise FfvfxError("ffvfx matte reads a file; record the camera first")
     outdir = Path(kw["outdir"] or Path(kw["input"]).stem + "_matte")
-    created = not outdir.exists()
-    try:
-        written = folder.matte_folder(
-            src.path, outdir, toolchain.find(), names, options, cleanup=cleanup,
-            alpha_codec=kw["alpha_codec"], foreground=kw["foreground"], composite=kw["composite_bg"],
-            blobs=kw["blobs"], batch=kw["batch"], start=kw["start"], duration=kw["duration"],
-            overwrite=kw["overwrite"], say=_notes(kw["quiet"]), quiet=kw["quiet"])
-    except BaseException:
-        if created and outdir.is_dir() and not any(outdir.iterdir()):
-            outdir.rmdir()  # a run that failed (no frames in the range, ffmpeg) leaves no empty folder
-        raise
+    written = folder.matte_folder(  # all or nothing: a failure leaves no folder
+        src.path, outdir, toolchain.find(), names, options, cleanup=cleanup,
+        alpha_codec=kw["alpha_codec"], foreground=kw["foreground"], composite=kw["composite_bg"],
+        blobs=kw["blobs"], batch=kw["batch"], start=kw["start"], duration=kw["duration"],
+        overwrite=kw["overwrite"], say=_notes(kw["quiet"]), quiet=kw["quiet"])
     for path in written:
         click.echo(str(path))
 
@@ -667,7 +713,8 @@ def ai_options(func: Callable) -> Callable:
         click.option("--frame", type=FRAME, default=0, show_default=True,
                      help="The reference frame (0-based)."),
         click.option("--sd-model", type=click.Choice(("sd15", "sdxl")), default="sd15", show_default=True),
-        click.option("--model", "model_id", help="Inpainting model id or folder (default: "
+        click.option("--model", "model_id", type=InputPath("ID"),
+                     help="Inpainting model id or folder (default: "
                      "stable-diffusion-v1-5/stable-diffusion-inpainting for sd15)."),
         click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda."),
     ]
@@ -690,8 +737,8 @@ def _studio_options(kw: dict, start=None, duration=None):
 
 
 @main.command("generate")
-@click.argument("input")
-@click.argument("alpha")
+@click.argument("input", type=INPUT_PATH)
+@click.argument("alpha", type=INPUT_PATH)
 @click.argument("output")
 @ai_options
 @click.option("-y", "--overwrite", is_flag=True, help="Replace an existing OUT.png.")
@@ -715,17 +762,17 @@ def generate_command(**kw) -> None:
     studio.check(opts, info)
     check_alpha(kw["alpha"], info, tools)
     studio.generate(src.path, kw["alpha"], str(out), tools, info, opts, say=_notes(kw["quiet"]),
-                    quiet=kw["quiet"])
+                    quiet=kw["quiet"], overwrite=kw["overwrite"])
     click.echo(str(out))
 
 
 @main.command("studio")
 @render_options
-@click.argument("alpha_path", required=False, metavar="ALPHA")
+@click.argument("alpha_path", required=False, metavar="ALPHA", type=INPUT_PATH)
 @ai_options
-@click.option("--controlnet", help="Depth ControlNet id or folder (default: "
+@click.option("--controlnet", type=InputPath("ID"), help="Depth ControlNet id or folder (default: "
               "lllyasviel/control_v11f1p_sd15_depth for sd15).")
-@click.option("--depth-model", help="Depth model id or folder (default: "
+@click.option("--depth-model", type=InputPath("ID"), help="Depth model id or folder (default: "
               "depth-anything/Depth-Anything-V2-Small-hf).")
 @click.option("--bg-margin", type=Number(int, 0, 4096, unit="pixels"), default=0, show_default=True,
               help="Extra canvas round the frame, px (0: from the camera path's extent).")
@@ -773,7 +820,8 @@ def studio_command(**kw) -> None:
         apply = studio.effect(assets, info, opts)
         if renders:
             # self-contained: the assets are movie= sources (ffmpeg -i IN -/filter_complex graph.txt)
-            studio.write_folder(output, assets, printable_graph(apply, info=info).script())
+            studio.write_folder(output, assets, printable_graph(apply, info=info).script(),
+                                common["overwrite"])
         return apply
 
     models = [opts.model, opts.controlnet, opts.depth_model]
@@ -785,7 +833,7 @@ _second_argument(studio_command, "alpha_path")
 
 @main.command("inpaint")
 @render_options
-@click.argument("mask_path", required=False, metavar="MASK")
+@click.argument("mask_path", required=False, metavar="MASK", type=InputPath("auto"))
 @click.option("--prompt", default="", help="What the masked region should become.")
 @click.option("--negative-prompt", "negative", default="", help="What it should not show.")
 @click.option("--seed", type=SEED, default=0, show_default=True)
@@ -795,7 +843,7 @@ _second_argument(studio_command, "alpha_path")
 @click.option("--guidance", type=GUIDANCE, default=7.5, show_default=True)
 @click.option("--resolution", type=Number(int, 64, 2048, unit="pixels"), default=512, show_default=True,
               help="Long side of the crop the model paints, px (multiples of 8).")
-@click.option("--model", "model_id", help="Inpainting model id or folder (default: "
+@click.option("--model", "model_id", type=InputPath("ID"), help="Inpainting model id or folder (default: "
               "stable-diffusion-v1-5/stable-diffusion-inpainting).")
 @click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda.")
 @click.option("--candidates", type=Number(int, 1, 16), default=2, show_default=True,
@@ -816,7 +864,8 @@ _second_argument(studio_command, "alpha_path")
 @click.option("--overlay-original", type=FRACTION, default=0.0, show_default=True,
               help="Mix the original back in at this weight (0..1), for realism.")
 @click.option("--drop-bad", is_flag=True, help="Rebuild groups that jump by interpolation (minterpolate).")
-@click.option("--picks", "picks_path", help="picks.json (keyframe: candidate): re-render, no model.")
+@click.option("--picks", "picks_path", type=INPUT_PATH,
+              help="picks.json (keyframe: candidate): re-render, no model.")
 @click.option("--redo", type=Numbers(FRAME, example="24,60"),
               help="Paint these keyframes again with new seeds, e.g. 24,60.")
 def inpaint_command(**kw) -> None:
@@ -855,10 +904,12 @@ def inpaint_command(**kw) -> None:
     inputs = [src.path, mask, opts.picks, opts.model]
     if not (common["print_form"] or common["preview"]):
         check_output(output, inputs, common["overwrite"])
-    video_inpaint.check_work_folder(output, inputs, auto_mask=mask == "auto", picks=opts.picks)
+    _check_render(common)
+    auto_mask = sources.keyword(mask, "auto") is not None  # a file named auto is that file
+    video_inpaint.check_work_folder(output, inputs, auto_mask=auto_mask, picks=opts.picks)
     info = probe(src.path, tools)
     say = _notes(common["quiet"])
-    ranged = mask == "auto"  # auto computes the mask for the range only
+    ranged = auto_mask  # auto computes the mask for the range only
     if ranged:
         from ffvfx.matting.model import build
         from ffvfx.matting.stream import write_matte
@@ -951,7 +1002,7 @@ def demo_command(output, seconds, size, fps, pan, overwrite) -> None:
         spec = demo.DemoSpec(width=w, height=h, fps=fps, seconds=seconds, pan=(px, py))
     except ValueError as exc:
         raise FfvfxError(f"--size takes even WxH (>= 16) and --pan takes X,Y: {exc}") from None
-    demo.write_demo(output, spec, toolchain.find().ffmpeg)
+    demo.write_demo(output, spec, toolchain.find().ffmpeg, overwrite=overwrite)
     click.echo(f"wrote {output} (+ ground truth beside it)", err=True)
 
 
@@ -1001,9 +1052,9 @@ def run_cli(argv: list[str] | None = None) -> int:
             return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
+    except click.ClickException as exc:  # a bad option or argument: a user error like any other
         click.echo(f"ffvfx: error: {exc.format_message()}", err=True)
-        return 2
+        return 1
     except click.Abort:
         click.echo("ffvfx: interrupted", err=True)
         return 130
@@ -1014,6 +1065,10 @@ def run_cli(argv: list[str] | None = None) -> int:
         click.echo("ffvfx: interrupted", err=True)
         return 130
     except BrokenPipeError:
+        return 1
+    except OSError as exc:  # a file or folder that cannot be made or read (read-only, /proc, full)
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"ffvfx: error: {where}{exc.strerror or exc}", err=True)
         return 1
     return 0
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ffvfx import children
 from ffvfx.errors import FfvfxError
 
 INSTALL = "pip install 'ffvfx[ray]'"
@@ -129,7 +130,11 @@ class Cluster:
                     on_done(i, 1, _cause(exc), 0.0)
                     continue
                 if rc == 0:
-                    _unpack(files, outdir)
+                    try:
+                        _unpack(files, outdir, overwrite=any(a in ("-y", "--overwrite")
+                                                             for a in runs[i][0]))
+                    except FfvfxError as exc:
+                        rc, line = 1, str(exc)
                 on_done(i, rc, line, seconds)
         except BaseException:
             for ref in refs:
@@ -210,9 +215,9 @@ def run_cli(argv: list[str], outdir: str, running: list | None = None) -> tuple[
     ``running`` holds the process while it runs (to stop it on Ctrl-C)."""
     t0 = time.perf_counter()
     args = [a.replace("{out}", outdir) for a in argv]
-    proc = subprocess.Popen([sys.executable, "-m", "ffvfx", *args], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            errors="replace")
+    proc = children.popen([sys.executable, "-m", "ffvfx", *args], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          errors="replace")
     if running is not None:
         running.append(proc)
     try:
@@ -239,12 +244,14 @@ def _plain(path: str) -> str:
     return path[5:] if path.startswith("file:") else path
 
 
-def _unpack(files: dict[str, bytes], outdir: Path) -> None:
+def _unpack(files: dict[str, bytes], outdir: Path, overwrite: bool) -> None:
+    """A task's files written under ``outdir``, each whole; one that appeared there meanwhile is
+    replaced only with ``overwrite`` (the run's ``-y``)."""
     from ffvfx.atomic import atomic_path
     for rel, data in files.items():
         target = outdir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(target) as tmp:
+        with atomic_path(target, overwrite=overwrite) as tmp:
             Path(tmp).write_bytes(data)
 
 

@@ -22,7 +22,6 @@ import math
 import os
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,9 @@ from typing import Any, BinaryIO
 
 import cv2
 import numpy as np
+
+from ffvfx import cache, children, escape
+from ffvfx.atomic import atomic_path
 
 RENDER_VERSION = 1
 """Bump when the rendered pixels change, so cached demos are regenerated."""
@@ -226,36 +228,38 @@ def truth(spec: DemoSpec) -> dict[str, Any]:
 
 
 def write_demo(
-    out_path: str | os.PathLike[str], spec: DemoSpec = DEMO_DEFAULT, ffmpeg: str = "ffmpeg", *, crf: int = 16
+    out_path: str | os.PathLike[str], spec: DemoSpec = DEMO_DEFAULT, ffmpeg: str = "ffmpeg", *, crf: int = 16,
+    overwrite: bool = True,
 ) -> dict[str, Any]:
     """Encode the demo to `out_path`, plus `<stem>.alpha.mkv` (FFV1 gray) and `<stem>.truth.json`.
 
     Returns the json dict. Frames are piped as rawvideo to two ffmpeg processes; outputs appear only
-    when complete (temp names, then rename; the video last).
+    when complete (temp names, then rename; the video last), replacing files there only with
+    `overwrite` (:func:`ffvfx.atomic.atomic_path`).
     """
     out = Path(out_path)
     alpha_out = out.with_name(out.stem + ".alpha.mkv")
     json_out = out.with_name(out.stem + ".truth.json")
-    tag = f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp_video = out.with_name(out.stem + tag + out.suffix)
-    tmp_alpha = out.with_name(out.stem + ".alpha" + tag + ".mkv")
-    tmp_json = out.with_name(out.stem + ".truth" + tag + ".json")
+    with contextlib.ExitStack() as stack:  # left in reverse: the video is renamed last
+        tmp_video, tmp_alpha, tmp_json = (stack.enter_context(atomic_path(p, overwrite=overwrite))
+                                          for p in (out, alpha_out, json_out))
+        data = _write_demo(spec, ffmpeg, crf, out, alpha_out, tmp_video, tmp_alpha, tmp_json)
+    return data
+
+
+def _write_demo(spec: DemoSpec, ffmpeg: str, crf: int, out: Path, alpha_out: Path, tmp_video: str,
+                tmp_alpha: str, tmp_json: str) -> dict[str, Any]:
     size = f"{spec.width}x{spec.height}"
     raw_in = ["-f", "rawvideo", "-s", size, "-framerate", str(spec.fps), "-i", "-"]
     video_cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-                 "-pix_fmt", "rgb24", *raw_in, *_video_codec_args(out.suffix, crf), "-an", str(tmp_video)]
+                 "-pix_fmt", "rgb24", *raw_in, *_video_codec_args(out.suffix, crf), "-an",
+                 escape.media_path(str(tmp_video))]
     alpha_cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-pix_fmt", "gray",
-                 *raw_in, "-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray", str(tmp_alpha)]
+                 *raw_in, "-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray",
+                 escape.media_path(str(tmp_alpha))]
     data = truth(spec) | {"video": out.name, "alpha": alpha_out.name}
-    try:
-        _encode(spec, video_cmd, alpha_cmd)
-        tmp_json.write_text(_dumps(data))
-        os.replace(tmp_alpha, alpha_out)
-        os.replace(tmp_json, json_out)
-        os.replace(tmp_video, out)  # last: the video's presence means the set is complete
-    finally:
-        for tmp in (tmp_video, tmp_alpha, tmp_json):
-            tmp.unlink(missing_ok=True)
+    _encode(spec, video_cmd, alpha_cmd)
+    Path(tmp_json).write_text(_dumps(data))
     return data
 
 
@@ -279,7 +283,7 @@ def _encode(spec: DemoSpec, video_cmd: list[str], alpha_cmd: list[str]) -> None:
     """Run both encoders, feed them every rendered frame through stdin, and raise if either fails."""
     with tempfile.TemporaryFile() as video_err, tempfile.TemporaryFile() as alpha_err:
         procs = [
-            subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+            children.popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
             for cmd, err in ((video_cmd, video_err), (alpha_cmd, alpha_err))
         ]
         try:
@@ -308,8 +312,7 @@ def demo_path(
     cache_dir: str | os.PathLike[str] | None = None, *, spec: DemoSpec = DEMO_DEFAULT, ffmpeg: str = "ffmpeg"
 ) -> Path:
     """Path of the cached demo mp4 for `spec` (rendered once into `$FFVFX_CACHE` or ~/.cache/ffvfx)."""
-    root = Path(cache_dir or os.environ.get("FFVFX_CACHE") or Path.home() / ".cache" / "ffvfx")
-    root.mkdir(parents=True, exist_ok=True)
+    root = cache.folder(cache.root(cache_dir))
     video = root / f"demo-{spec_key(spec)}.mp4"
     companions = (video.with_name(video.stem + ".alpha.mkv"), video.with_name(video.stem + ".truth.json"))
     if not (video.exists() and all(p.exists() for p in companions)):

@@ -20,6 +20,9 @@ from ffvfx.numbers import decimal
 
 DEFAULT_CRF = 18
 
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                "veryslow", "placebo")
+"""The presets libx264 and libx265 take, fastest first."""
 _X264_TO_NVENC = {"ultrafast": "p1", "superfast": "p1", "veryfast": "p2", "faster": "p3",
                   "fast": "p3", "medium": "p4", "slow": "p5", "slower": "p6", "veryslow": "p7",
                   "placebo": "p7"}
@@ -66,9 +69,24 @@ def quality_args(encoder: str, crf: float | None = None, qp: int | None = None,
     return args
 
 
-def _preset(encoder: str, kind: str, preset: str, presets: Collection[str]) -> str:
+def check_preset(encoder: str, preset: str) -> None:
+    """Refuse, in one line listing the valid ones, a ``--preset`` that ``encoder`` does not take,
+    where that is known without asking ffmpeg: x264/x265 names, none for VP9 and VAAPI. NVENC and
+    QSV presets depend on the ffmpeg build and are checked against its list (:func:`quality_args`)."""
+    kind = family(encoder)
     if kind == "vaapi":
         raise FfvfxError(f"{encoder} has no presets (speed and quality are the driver's); drop --preset")
+    if kind == "vp9":
+        raise FfvfxError(f"--preset {preset}: {encoder} has no presets (its speed is set by its "
+                         "-deadline and -cpu-used); drop --preset")
+    if kind == "x26x" and preset not in X264_PRESETS:
+        raise FfvfxError(f"--preset {preset}: {encoder} knows {', '.join(X264_PRESETS)}")
+
+
+def _preset(encoder: str, kind: str, preset: str, presets: Collection[str]) -> str:
+    if kind in ("vaapi", "vp9", "x26x"):
+        check_preset(encoder, preset)
+        return preset
     if kind == "nvenc":
         name = _X264_TO_NVENC.get(preset, preset)
     elif kind == "qsv":

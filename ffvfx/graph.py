@@ -320,6 +320,7 @@ class Graph:
                 if inp.path is None:
                     raise ValueError("a movie= source needs the input's path")
                 movie = Filter("movie", [], [], {"filename": escape.media_path(inp.path),
+                                                 **escape.movie_options(inp.path),
                                                  **inp.movie_options})
                 op = _Op(movie.text(), [], 1, [inp.labels[0] or "movie"])
                 ops.append(op)

@@ -1,7 +1,8 @@
 """What ``ffvfx loop`` writes into its output folder: ``loop_K.EXT``, ``loops.json``, ``index.html``.
 
 Each loop is one ffmpeg run of :func:`ffvfx.effects.loop.loop_graph`, written under a temporary name
-beside the target and renamed when ffmpeg succeeded (the discipline of :mod:`ffvfx.render`). The
+beside the target and renamed when ffmpeg succeeded (the discipline of :mod:`ffvfx.render`); the
+folder itself is all or nothing (:func:`ffvfx.atomic.atomic_folder`, in ``ffvfx loop``). The
 page is plain static HTML with no scripts from elsewhere and no server: it plays every loop muted
 in a loop, with its frames, times and score, and links the source by a relative path.
 """
@@ -19,7 +20,7 @@ from ffvfx.analysis.loops import Loop, LoopSearch
 from ffvfx.atomic import atomic_path, write_text
 from ffvfx.effects.loop import loop_graph
 from ffvfx.errors import FfvfxError
-from ffvfx.escape import media_path
+from ffvfx.escape import input_args, media_path
 from ffvfx.graph import Graph, Input
 from ffvfx.progress import ProgressBar
 from ffvfx.render import Encoding, execute
@@ -57,18 +58,19 @@ def codec_args(fmt: str, crf: float | None) -> list[str]:
 
 
 def encode(loop: Loop, out: Path, tools: Toolchain, *, source: str, alpha: str | None, fmt: str,
-           crossfade: int, crf: float | None, quiet: bool, rate: Fraction | None = None) -> None:
-    """Write ``loop`` to ``out`` atomically (``rate``: the input's probed fps); raises FfvfxError
-    with one line."""
+           crossfade: int, crf: float | None, quiet: bool, rate: Fraction | None = None,
+           overwrite: bool = False) -> None:
+    """Write ``loop`` to ``out`` atomically (``rate``: the input's probed fps; ``overwrite``:
+    replacing a file there, :func:`ffvfx.atomic.atomic_path`); raises FfvfxError with one line."""
     graph = graph_for(loop, source=source, alpha=alpha, fmt=fmt, crossfade=crossfade, rate=rate)
     tools.require_filters(graph.filter_names())
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     for inp in graph.inputs:
-        argv += ["-i", media_path(inp.path)]
+        argv += input_args(inp.path)
     argv += ["-filter_complex", graph.line(), "-map", graph.output_maps()[0], "-an"]
     argv += codec_args(fmt, crf) + tools.passthrough_timing()
-    with atomic_path(out) as tmp:
-        frames = execute(argv + [tmp], ProgressBar(out.name, loop.length, enabled=not quiet))
+    with atomic_path(out, overwrite=overwrite) as tmp:
+        frames = execute(argv + [media_path(tmp)], ProgressBar(out.name, loop.length, enabled=not quiet))
         if frames != loop.length:
             raise FfvfxError(f"{out.name}: ffmpeg wrote {frames} frames, the loop has {loop.length}")
 
@@ -123,8 +125,8 @@ a {{ color: #9cf; }}
 """
 
 
-def write_listing(path: Path, data: dict) -> None:
-    write_text(path, json.dumps(data, indent=1) + "\n")
+def write_listing(path: Path, data: dict, overwrite: bool = False) -> None:
+    write_text(path, json.dumps(data, indent=1) + "\n", overwrite=overwrite)
 
 
 def source_href(source: str, outdir: Path) -> str:

@@ -3,14 +3,16 @@
 An output is never one of the command's inputs (the main input, an alpha, a mask, a background,
 a plate, a picks file ...): not by the same spelling, not through ``./``, ``..``, a symlink or a
 hard link, and ``-y`` does not change that. Files are compared by identity (device and inode),
-which every spelling of one file shares. An existing output is replaced only with ``overwrite``;
-the folder it goes in must exist. A command that writes a folder (``matte``, ``loop``) names
+which every spelling of one file shares. An existing output is replaced only with ``overwrite``
+(and one that appears while the command runs is kept without it: :mod:`ffvfx.atomic`); the folder
+it goes in must exist. A command that writes a folder (``matte``, ``loop``) names
 every file it will write (or remove) there, and each is held to the same rules.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -66,3 +68,15 @@ def check_output(out: PathLike, inputs: Iterable[PathLike | None], overwrite: bo
         raise FfvfxError(f"{existing}: exists; pass -y/--overwrite to replace it")
     if not (folder and out.is_dir()) and not out.parent.is_dir():
         raise FfvfxError(f"{out.parent}: output directory does not exist")
+    writable(out if folder and out.is_dir() else out.parent)
+
+
+def writable(folder: PathLike) -> None:
+    """Refuse, in one line, a folder no file can be made in (a read-only disk, no permission,
+    ``/proc``), before any work: tried by making and removing a file, not guessed from mode bits."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".ffvfx-write-test.", dir=folder)
+    except OSError as exc:
+        raise FfvfxError(f"{folder}: cannot write there ({exc.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import subprocess
 
+from ffvfx import children
 from ffvfx.errors import FfvfxError
-from ffvfx.escape import media_path
 from ffvfx.graph import Graph
 from ffvfx.sources import Source
 from ffvfx.toolchain import Toolchain
@@ -24,17 +24,16 @@ def preview_argv(graph: Graph, source: Source, tools: Toolchain, loop: bool = Tr
     if not graph.anonymous:
         raise FfvfxError("this graph has several inputs; preview needs them as movie= sources")
     argv = [tools.ffplay, "-hide_banner", "-loglevel", "error", "-window_title", "ffvfx preview"]
-    argv += ["-vf", graph.line()] + source.options
+    argv += ["-vf", graph.line()]
     if not source.device and loop:
         argv += ["-loop", "0"]
-    path = source.path if source.device else media_path(source.path)
-    return argv + ["-i", path]
+    return argv + source.input_args()
 
 
 def preview(graph: Graph, source: Source, tools: Toolchain) -> None:
     """Play until the user closes the window or presses q; ffplay's own errors become one line."""
-    proc = subprocess.run(preview_argv(graph, source, tools), stdin=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True, errors="replace")
+    proc = children.run(preview_argv(graph, source, tools), stdin=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE, text=True, errors="replace")
     # ffplay exits 0 even when the graph or the input failed: any error line counts.
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     if proc.returncode not in (0, 123) or lines:

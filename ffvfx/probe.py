@@ -104,8 +104,8 @@ def frame_times(path: str, ffmpeg: str) -> list[float]:
 
 @functools.lru_cache(maxsize=64)
 def _packet_times(path: str, size: int, mtime_ns: int, ffmpeg: str) -> tuple[float, ...]:
-    res = watchdog.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
-                        escape.media_path(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc",
+    res = watchdog.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error",
+                        *escape.input_args(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc",
                         "-"], f"ffmpeg reading the frame times of {path}")
     tb = re.search(r"^#tb 0: (\d+)/(\d+)", res.stdout, re.M)
     if res.returncode != 0 or tb is None:
@@ -163,7 +163,8 @@ def side_origin(side: VideoInfo, info: VideoInfo, start: float | None,
 def _ffprobe(path: str, tools: Toolchain) -> VideoInfo:
     res = watchdog.run(
         [tools.ffprobe, "-v", "error", "-show_streams", "-show_format", "-of", "json",
-         escape.media_path(path)], f"ffprobe reading {path}", progress=False)
+         *escape.open_options(path), escape.media_path(path)], f"ffprobe reading {path}",
+        progress=False)
     if res.returncode != 0:
         raise FfvfxError(f"{path}: not a video file ({_last_line(res.stderr)})")
     data = json.loads(res.stdout or "{}")
@@ -199,7 +200,7 @@ def _ffprobe(path: str, tools: Toolchain) -> VideoInfo:
 
 
 def _ffmpeg_banner(path: str, tools: Toolchain) -> VideoInfo:
-    res = watchdog.run([tools.ffmpeg, "-hide_banner", "-i", escape.media_path(path)],
+    res = watchdog.run([tools.ffmpeg, "-hide_banner", *escape.input_args(path)],
                        f"ffmpeg reading {path}", progress=False)
     text = res.stderr
     if "Input #0" not in text:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ffvfx import escape
+from ffvfx import children, escape
 from ffvfx.errors import FfvfxError
 from ffvfx.numbers import seconds
 from ffvfx.toolchain import Toolchain
@@ -31,7 +31,7 @@ def decode_argv(src: str, tools: Toolchain, pix_fmt: str, vf: str | None = None,
         argv += ["-ss", seconds(start)]
     if duration:
         argv += ["-t", seconds(duration)]
-    argv += ["-i", escape.media_path(src), "-map", "0:v:0", "-an", "-sn"]
+    argv += [*escape.input_args(src), "-map", "0:v:0", "-an", "-sn"]
     if vf:
         argv += ["-vf", vf]
     if limit:
@@ -54,8 +54,8 @@ def frames(src: str, tools: Toolchain, size: tuple[int, int], pix_fmt: str = "rg
     argv = decode_argv(src, tools, pix_fmt, vf, start=start, duration=duration, limit=limit)
     with tempfile.TemporaryFile() as err:
         try:
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err,
-                                    stdin=subprocess.DEVNULL, bufsize=frame_bytes * 2)
+            proc = children.popen(argv, stdout=subprocess.PIPE, stderr=err,
+                                  stdin=subprocess.DEVNULL, bufsize=frame_bytes * 2)
         except OSError as exc:
             raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
         assert proc.stdout is not None

@@ -2,12 +2,15 @@
 
 The output is written under a temporary name beside the target and renamed only when ffmpeg
 succeeded and produced frames; on failure or Ctrl-C ffmpeg is stopped and the temporary file
-removed. The input is never touched and an existing output is kept unless ``overwrite``.
+removed. The input is never touched and an existing output is kept unless ``overwrite``, also
+one that appeared while ffmpeg ran (:mod:`ffvfx.atomic`); ffmpeg dies with ffvfx
+(:mod:`ffvfx.children`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -18,11 +21,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ffvfx import children, memory
 from ffvfx.atomic import atomic_path
 from ffvfx.effects import timeline
 from ffvfx.encoders import family, quality_args
 from ffvfx.errors import FfvfxError
-from ffvfx.escape import media_path
+from ffvfx.escape import input_args, media_path
 from ffvfx.graph import Filter, Graph, Input, Stream
 from ffvfx.numbers import seconds
 from ffvfx.outputs import check_output
@@ -43,6 +47,8 @@ Effect = Callable[[Stream], Stream]
 # Audio codecs MP4/MOV carry as they are; others are re-encoded to AAC there.
 _MP4_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}
 _WEBM_AUDIO = {"opus", "vorbis"}
+CONTAINERS = (".mp4", ".m4v", ".mov", ".mkv", ".webm")
+"""Output extensions a video render takes: what :func:`audio_args` knows how to fill."""
 # Graph text longer than this goes to a script file rather than argv.
 _SCRIPT_THRESHOLD = 4000
 
@@ -89,6 +95,7 @@ class Job:
     hw: str = "cpu"                 # --hw: cpu, auto, cuda[:N], vaapi[:NODE], qsv[:NODE]
     jobs: int = 1                   # --jobs: segments rendered side by side (ffvfx.segments)
     ray: str | None = None          # --ray: a Ray cluster's address for the segments
+    max_memory: float | None = None  # --max-memory: GiB the graph may hold (ffvfx.memory.limit)
 
 
 def printable_graph(effect: Effect, plan: Plan | None = None, info: VideoInfo | None = None) -> Graph:
@@ -229,12 +236,12 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
         end = end if segment.decoded is None else first + segment.decoded
     argv += cut_args(info, first, end) if info else range_args(job, None)
     argv += plan.input_args(info.codec if info else None)
-    argv += inp.options + ["-i", _input_path(job.source)]
+    argv += job.source.input_args()
     for side in graph.inputs[1:]:  # side files an effect reads (masks, mattes, plates)
         options = side.options
         if side.aligned and side.seek is not None and info is not None:
             options = side.seek(first, end) + options
-        argv += options + ["-i", media_path(side.path)]
+        argv += options + input_args(side.path)
     if script_path:
         argv += [tools.script_option(), script_path]
     else:
@@ -243,12 +250,8 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
     encoder = plan.encoder or job.encoding.resolved(job.output)
     presets = tools.encoder_presets(encoder) if job.encoding.preset and family(encoder) in (
         "nvenc", "qsv") else ()
-    argv += job.encoding.args(job.output, encoder, presets) + tools.passthrough_timing() + [out_path]
-    return argv, graph
-
-
-def _input_path(source: Source) -> str:
-    return source.path if source.device else media_path(source.path)
+    argv += job.encoding.args(job.output, encoder, presets) + tools.passthrough_timing()
+    return argv + [media_path(out_path)], graph
 
 
 def print_command(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> str:
@@ -283,6 +286,7 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
 
     Raises FfvfxError with one clear line.
     """
+    check_container(job.output)
     if info is None and not job.source.device:
         info = probe(job.source.path, tools)
     if job.jobs > 1 or job.ray:
@@ -292,11 +296,12 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
     if expected_frames(info, job.start, job.duration) == 0:
         raise FfvfxError(f"{job.source.name}: no video frames to render"
                          + (" in the requested time range" if job.start or job.duration else ""))
+    check_memory(job, command(job, tools, info, job.output)[1], info)
     out = Path(job.output)
     script = None
     try:
         plan = plan_for(job, tools, info)
-        with atomic_path(out) as tmp:
+        with atomic_path(out, overwrite=job.overwrite) as tmp:
             argv, graph = command(job, tools, info, tmp, plan=plan)
             tools.require_filters(graph.filter_names())
             tools.require_encoder(plan.encoder)
@@ -315,6 +320,28 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
         if script and os.path.exists(script):
             os.unlink(script)
     return info
+
+
+def check_container(output: str) -> None:
+    """Refuse, in one line, an output whose extension is not a container ffvfx renders video to
+    (``.gif``, ``.png``, ``.wav``, none, a trailing space: ffmpeg would fail on the temporary file)."""
+    if Path(output).suffix.lower() not in CONTAINERS:
+        raise FfvfxError(f"{output}: give an output ending in {', '.join(CONTAINERS)} "
+                         "(the video containers ffvfx writes)")
+
+
+def check_memory(job: Job, graph: Graph, info: VideoInfo | None, processes: int = 1) -> None:
+    """Refuse, in one line, a render whose graph would hold more frames than the memory limit
+    (:mod:`ffvfx.memory`); ``processes``: segments rendered side by side."""
+    if info is not None:
+        size, pix_fmt = info.canvas, info.pix_fmt
+    else:  # a camera: the size it was asked for, else a full HD one
+        opts = job.source.options
+        given = opts[opts.index("-video_size") + 1] if "-video_size" in opts[:-1] else ""
+        size = tuple(map(int, given.split("x"))) if re.fullmatch(r"\d+x\d+", given) else None
+        pix_fmt = None
+    memory.check(graph, size, pix_fmt, job.max_memory, processes,
+                 expected_frames(info, job.start, job.duration))
 
 
 def needs_script(graph: Graph) -> bool:
@@ -338,8 +365,8 @@ def execute(argv: list[str], bar: ProgressBar, running: list | None = None) -> i
     process while it runs, for a caller that runs several at once to stop them all."""
     argv = argv[:1] + ["-progress", "pipe:1", "-nostats"] + argv[1:]
     try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                errors="replace")
+        proc = children.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              errors="replace")
     except OSError as exc:
         raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
     if running is not None:

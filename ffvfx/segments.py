@@ -18,10 +18,10 @@ frame rate, cameras.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +31,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ffvfx import watchdog
-from ffvfx.atomic import atomic_path
+from ffvfx.atomic import atomic_path, scratch_folder
 from ffvfx.errors import FfvfxError
 from ffvfx.escape import media_path
 from ffvfx.graph import Graph, Stream
@@ -187,10 +187,10 @@ class Piece:
     seconds: float = 0.0    # wall time of its ffmpeg
 
 
-def workdir(output: str) -> tempfile.TemporaryDirectory:
-    """A hidden folder beside ``output`` for the segments (same disk as the result; removed after)."""
-    out = Path(output)
-    return tempfile.TemporaryDirectory(prefix=f".{out.stem}.segments.", dir=out.resolve().parent)
+def workdir(output: str) -> contextlib.AbstractContextManager[Path]:
+    """A hidden folder beside ``output`` for the segments (``.NAME.segments.PID.XXXXXXXX``: same disk
+    as the result; removed after, and by the next run to ``output`` if this one is killed)."""
+    return scratch_folder(Path(output).resolve(), "segments")
 
 
 def run_local(tasks: list[Callable[[], Piece]], jobs: int, kill: Callable[[], None]) -> list[Piece]:
@@ -227,17 +227,18 @@ def retried(task: Callable[[], Piece], segment: Segment) -> Callable[[], Piece]:
 
 
 def join(pieces: list[Piece], output: str, argv_tail: list[str], ffmpeg: str, fps: Fraction,
-         audio_input: list[str]) -> None:
-    """The pieces joined into ``output`` (atomically) by the concat demuxer, video copied;
-    ``audio_input``: ``-ss/-t/-i`` of the input when its audio is kept, mapped as input 1."""
+         audio_input: list[str], overwrite: bool) -> None:
+    """The pieces joined into ``output`` (atomically; ``overwrite``: replacing a file there) by the
+    concat demuxer, video copied; ``audio_input``: ``-ss/-t/-i`` of the input when its audio is
+    kept, mapped as input 1."""
     folder = pieces[0].path.parent
     listing = folder / "segments.ffconcat"
     listing.write_text(concat_list([p.path.name for p in pieces],
                                    [p.frames / float(fps) for p in pieces]))
-    with atomic_path(output) as tmp:
+    with atomic_path(output, overwrite=overwrite) as tmp:
         argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "concat",
                 "-safe", "0", "-i", str(listing), *audio_input, "-map", "0:v:0", "-c:v", "copy",
-                *argv_tail, tmp]
+                *argv_tail, media_path(tmp)]
         res = watchdog.run(argv, "ffmpeg joining the segments")
         if res.returncode != 0:
             lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
@@ -284,6 +285,7 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
     segments = split(total, jobs, int(graph.reach()))
     if len(segments) == 1 and cluster is None:
         return one_pass.run(sequential, tools, info)
+    one_pass.check_memory(job, graph, info, 1 if cluster else min(jobs, len(segments)))
     tools.require_filters(graph.filter_names())
     tools.require_encoder(plan.encoder)
     one_pass.say(job, [*plan.notes, *one_pass.input_notes(info)])
@@ -315,9 +317,9 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
             check_piece(piece)
         rendered = time.perf_counter() - began - counted
         audio = one_pass.audio_args(info, job, index=1)
-        audio_input = (one_pass.range_args(job, info) + ["-i", media_path(job.source.path)]) \
+        audio_input = (one_pass.range_args(job, info) + job.source.input_args()) \
             if audio else []
-        join(pieces, job.output, audio, tools.ffmpeg, info.fps, audio_input)
+        join(pieces, job.output, audio, tools.ffmpeg, info.fps, audio_input, job.overwrite)
     joined = time.perf_counter() - began - counted - rendered
     seconds = sorted(p.seconds for p in pieces)
     say(f"segments: counting {counted:.2f} s, rendering {rendered:.2f} s (each segment "

@@ -33,16 +33,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ffvfx.atomic import atomic_path, write_text
+from ffvfx import cache
+from ffvfx.atomic import atomic_folder, atomic_path, write_text
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Input
 from ffvfx.outputs import check_output
-from ffvfx.probe import VideoInfo, frame_range, probe
+from ffvfx.probe import VideoInfo, frame_range, frame_times, probe
 from ffvfx.progress import ProgressBar
 from ffvfx.rawvideo import frames
 from ffvfx.render import aligned_input
 from ffvfx.segments import Windowed, window
-from ffvfx.toolchain import Toolchain, _cache_dir
+from ffvfx.toolchain import Toolchain
 
 ASSET_VERSION = 1
 DEFAULT_RESOLUTION = {"sd15": 768, "sdxl": 1024}
@@ -50,6 +51,14 @@ RESOLUTION_RANGE = (64, 2048)
 FOLDER = "studio"
 FOLDER_IMAGES = ("depth.png", "background.png", "control.png")
 """The cached generation's images copied into the studio folder beside the output."""
+_GENERATION = {"models": cache.Table({"id": str}), "device": str, "depth_s": float, "load_s": float,
+               "step_s": [float], "generation_s": float,
+               cache.FILES: {name: dict for name in FOLDER_IMAGES}}
+"""A cached generation's ``generation.json``: its log, and a manifest naming its pictures."""
+_LAYERS = {"layers": [{"file": str, "depth": float}], cache.FILES: dict}
+"""A cached layer set's ``layers.json``: far to near, each picture named in the manifest."""
+_CLEAN_ALPHA = {"frames": int, cache.FILES: dict}
+"""A cached clean alpha's ``alpha-KEY.json``: its frame count, and the manifest naming the video."""
 
 
 @dataclass
@@ -111,10 +120,16 @@ def check(opts: Options, info: VideoInfo | None = None) -> None:
         raise FfvfxError(f"--layers takes 1..8, got {opts.layers}")
     if opts.bg_margin < 0:
         raise FfvfxError(f"--bg-margin takes 0 (automatic) or more px, got {opts.bg_margin}")
-    if opts.depth_scale < 0:
-        raise FfvfxError(f"--depth-scale takes 0 or more, got {opts.depth_scale:g}")
+    if not 0 <= opts.depth_scale <= 100:
+        raise FfvfxError(f"--depth-scale takes 0..100, got {opts.depth_scale:g}")
     if not 0 <= opts.blobs < 1:
         raise FfvfxError(f"--blobs takes a fraction 0..1 of the main subject, got {opts.blobs:g}")
+    if not 0 <= opts.guidance <= 100:
+        raise FfvfxError(f"--guidance takes 0..100, got {opts.guidance:g}")
+    if not 0 <= opts.feather <= 100:
+        raise FfvfxError(f"--feather takes 0..100 px, got {opts.feather:g}")
+    if opts.exposure_smooth < 1:
+        raise FfvfxError(f"--exposure-smooth takes 1 or more frames, got {opts.exposure_smooth}")
 
 
 def generation_size(w: int, h: int, resolution: int) -> tuple[int, int]:
@@ -143,12 +158,13 @@ def _key(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def write_png(path: Path, image: np.ndarray) -> None:
-    """RGB(A) uint8 or gray uint16 to ``path`` atomically."""
+def write_png(path: Path, image: np.ndarray, *, overwrite: bool) -> None:
+    """RGB(A) uint8 or gray uint16 to ``path`` atomically (``overwrite``: replacing a file there,
+    else one that appeared meanwhile is kept, one line: :func:`ffvfx.atomic.atomic_path`)."""
     import cv2
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
-    with atomic_path(path, ".tmp") as tmp:
+    with atomic_path(path, ".tmp", overwrite=overwrite) as tmp:
         if not cv2.imwrite(tmp, image):
             raise FfvfxError(f"{path}: cannot write the image")
 
@@ -161,8 +177,9 @@ def _check_models(ids: list[tuple[str, str]]) -> None:
 
 # -- generate ---------------------------------------------------------------------------------
 def generate(src: str, alpha: str, out: str, tools: Toolchain, info: VideoInfo, opts: Options, *,
-             say: Callable[[str], None], quiet: bool = False) -> dict:
-    """Write ``out`` (PNG): frame ``opts.frame`` with its background generated; returns the log."""
+             say: Callable[[str], None], quiet: bool = False, overwrite: bool = False) -> dict:
+    """Write ``out`` (PNG): frame ``opts.frame`` with its background generated; returns the log.
+    ``overwrite``: replacing a file there (one that appeared meanwhile is kept without it)."""
     import cv2
 
     from ffvfx import ai
@@ -188,7 +205,7 @@ def generate(src: str, alpha: str, out: str, tools: Toolchain, info: VideoInfo, 
     ai.free(pipe)
     drawn = cv2.resize(result.image, (info.width, info.height), interpolation=cv2.INTER_LANCZOS4)
     still = np.rint(a[..., None] * picture + (1 - a[..., None]) * drawn).astype(np.uint8)
-    write_png(Path(out), still)
+    write_png(Path(out), still, overwrite=overwrite)
     return {"output": out, "model": {"id": model_id, "revision": ai.revision(model_id)},
             "generation_size": list(size), "device": dev.name, "load_s": loaded - began,
             "step_s": result.step_seconds, "settings": _settings_log(opts)}
@@ -258,9 +275,9 @@ def prepare(src: str, alpha: str, tools: Toolchain, info: VideoInfo, opts: Optio
                 "negative": opts.negative, "seed": opts.seed, "steps": opts.steps,
                 "strength": opts.strength, "guidance": opts.guidance, "size": gen_size,
                 "margin": margin, "sd": opts.sd_model, "ids": ids})
-    folder = _cache_dir() / "studio" / key
+    folder = cache.root() / "studio" / key
     analysis_s = time.perf_counter() - t0
-    gen_log = _load_json(folder / "generation.json")
+    gen_log = cache.load(folder / "generation.json", _GENERATION)
     if gen_log is None:
         gen_log = _generate_assets(folder, src, alpha, tools, info, opts, prompt, margin, gen_size,
                                    say=say, quiet=quiet)
@@ -282,13 +299,6 @@ def prepare(src: str, alpha: str, tools: Toolchain, info: VideoInfo, opts: Optio
     return Assets(folder, margin, layers, clean, list(path.offsets), gains, log)
 
 
-def _load_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info: VideoInfo,
                      opts: Options, prompt: str, margin: int, gen_size: tuple[int, int], *,
                      say: Callable[[str], None], quiet: bool) -> dict:
@@ -305,7 +315,7 @@ def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info:
     a = frame_at(alpha, tools, info, opts.frame, "gray", **_alpha_span(opts)).astype(np.float32) / 255.0
     dev = ai.device(opts.device)
     _say_device(dev, say)
-    folder.mkdir(parents=True, exist_ok=True)
+    cache.folder(folder)
 
     say(f"depth of frame {opts.frame} ({depth_id})")
     t0 = time.perf_counter()
@@ -313,11 +323,11 @@ def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info:
     depth_s = time.perf_counter() - t0
     m = margin
     near_canvas = cv2.copyMakeBorder(near, m, m, m, m, cv2.BORDER_REPLICATE)
-    write_png(folder / "depth.png", np.rint(near_canvas * 65535).astype(np.uint16))
+    write_png(folder / "depth.png", np.rint(near_canvas * 65535).astype(np.uint16), overwrite=True)
     control = cv2.resize(np.rint(near_canvas * 255).astype(np.uint8), gen_size,
                          interpolation=cv2.INTER_AREA)
     control = np.repeat(control[..., None], 3, axis=2)
-    write_png(folder / "control.png", control)
+    write_png(folder / "control.png", control, overwrite=True)
 
     # The starting picture: the reference frame with the subject filled in, mirrored into the margin.
     small = cv2.resize(cv2.copyMakeBorder(picture, m, m, m, m, cv2.BORDER_REFLECT), gen_size,
@@ -337,13 +347,13 @@ def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info:
     ai.free(pipe)
     canvas = (info.width + 2 * m, info.height + 2 * m)
     background = cv2.resize(result.image, canvas, interpolation=cv2.INTER_LANCZOS4)
-    write_png(folder / "background.png", background)
+    write_png(folder / "background.png", background, overwrite=True)
     log = {"models": {name: {"id": mid, "revision": ai.revision(mid)} for name, mid in
                       (("inpaint", sd_id), ("controlnet", cn_id), ("depth", depth_id))},
            "device": dev.name, "dtype": str(dev.dtype).replace("torch.", ""),
            "depth_s": depth_s, "load_s": load_s, "step_s": result.step_seconds,
            "generation_s": time.perf_counter() - t1}
-    write_text(folder / "generation.json", json.dumps(log, indent=1))
+    cache.save(folder / "generation.json", log, files=dict.fromkeys(FOLDER_IMAGES))
     return log
 
 
@@ -356,19 +366,21 @@ def _layers(folder: Path, count: int) -> list:
     from ffvfx.effects.parallax import Layer
 
     sub = folder / f"layers-{count}"
-    listing = _load_json(sub / "layers.json")
-    if listing is None:
+    found = cache.load(sub / "layers.json", _LAYERS)
+    listing = found["layers"] if found is not None else None
+    if listing is None or len(listing) != count:
         near = cv2.imread(str(folder / "depth.png"), cv2.IMREAD_UNCHANGED).astype(np.float32) / 65535
         rgb = cv2.cvtColor(cv2.imread(str(folder / "background.png"), cv2.IMREAD_COLOR),
                            cv2.COLOR_BGR2RGB)
-        sub.mkdir(parents=True, exist_ok=True)
+        cache.folder(sub)
         listing = []
         for k, (alpha, nearness) in enumerate(bands(near, count)):
             name = f"layer-{k}.png"
             image = rgb if k == 0 else np.dstack([rgb, np.rint(alpha * 255).astype(np.uint8)])
-            write_png(sub / name, image)
+            write_png(sub / name, image, overwrite=True)
             listing.append({"file": name, "depth": nearness})
-        write_text(sub / "layers.json", json.dumps(listing, indent=1))
+        cache.save(sub / "layers.json", {"layers": listing},
+                   files=dict.fromkeys(item["file"] for item in listing))
     return [Layer(str(sub / item["file"]), float(item["depth"])) for item in listing]
 
 
@@ -384,11 +396,14 @@ def _clean_alpha(alpha: str, tools: Toolchain, opts: Options, quiet: bool) -> st
 
     key = _key({"alpha": file_identity(alpha), "blobs": opts.blobs, "start": opts.start,
                 "duration": opts.duration})
-    out = _cache_dir() / "studio" / f"alpha-{key}.mkv"
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_matte(alpha, tools, GivenAlpha(), out, blobs=opts.blobs, quiet=quiet,
-                    info=probe(alpha, tools), **_alpha_span(opts))
+    out = cache.root() / "studio" / f"alpha-{key}.mkv"
+    entry = out.with_suffix(".json")
+    if cache.load(entry, {**_CLEAN_ALPHA, cache.FILES: {out.name: dict}},
+                  frames=lambda p: len(frame_times(str(p), tools.ffmpeg))) is None:
+        cache.folder(out.parent)
+        written = write_matte(alpha, tools, GivenAlpha(), out, blobs=opts.blobs, quiet=quiet,
+                              info=probe(alpha, tools), **_alpha_span(opts))
+        cache.save(entry, {"frames": written.frames}, files={out.name: written.frames})
     return str(out)
 
 
@@ -430,14 +445,19 @@ def check_folder(output: str, overwrite: bool, inputs: Sequence[str | None] = ()
     check_output(folder_for(output), inputs, overwrite, files=folder_files(layers))
 
 
-def write_folder(output: str, assets: Assets, graph_script: str) -> Path:
-    """The studio folder beside ``output``: depth, background, layers, graph script, JSON log."""
+def write_folder(output: str, assets: Assets, graph_script: str, overwrite: bool = False) -> Path:
+    """The studio folder beside ``output``: depth, background, layers, graph script, JSON log.
+
+    All or nothing (:func:`ffvfx.atomic.atomic_folder`): built beside it and put in place whole, an
+    earlier folder's files replaced only with ``overwrite``.
+    """
     folder = folder_for(output)
-    folder.mkdir(exist_ok=True)
-    for name in FOLDER_IMAGES:
-        shutil.copyfile(assets.folder / name, folder / name)
-    for layer in assets.layers:
-        shutil.copyfile(layer.path, folder / Path(layer.path).name)
-    write_text(folder / "graph.txt", graph_script)
-    write_text(folder / "studio.json", json.dumps({**assets.log, "output": output}, indent=1) + "\n")
+    with atomic_folder(folder, overwrite=overwrite) as staging:
+        for name in FOLDER_IMAGES:
+            shutil.copyfile(assets.folder / name, staging / name)
+        for layer in assets.layers:
+            shutil.copyfile(layer.path, staging / Path(layer.path).name)
+        write_text(staging / "graph.txt", graph_script, overwrite=False)
+        write_text(staging / "studio.json", json.dumps({**assets.log, "output": output}, indent=1) + "\n",
+                   overwrite=False)
     return folder

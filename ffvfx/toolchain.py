@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ffvfx import cache, children
 from ffvfx.errors import FfvfxError
 
 _CAPS_SCHEMA = 2  # bump when _ask_capabilities learns something new: old caches are not read
+_CAPS_SHAPE = {"version": str, "filters": [str], "encoders": [str], "decoders": [str], "hwaccels": [str]}
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,11 @@ class Toolchain:
     def _capabilities(self) -> dict:
         """Version, filters, codecs and hwaccels: asked of ffmpeg once per binary, kept on disk."""
         key = hashlib.sha1(f"{self.identity}|{_CAPS_SCHEMA}".encode())
-        cache = _cache_dir() / f"toolchain-{key.hexdigest()[:16]}.json"
-        try:
-            return json.loads(cache.read_text())
-        except (OSError, ValueError):
-            pass
-        caps = _ask_capabilities(self.ffmpeg)
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(caps))
-            os.replace(tmp, cache)
-        except OSError:
-            pass  # a read-only home only costs the next run 0.1 s
+        entry = cache.root() / f"toolchain-{key.hexdigest()[:16]}.json"
+        caps = cache.load(entry, _CAPS_SHAPE)
+        if caps is None:
+            caps = _ask_capabilities(self.ffmpeg)
+            cache.save(entry, caps)  # a read-only cache only costs the next run 0.1 s
         return caps
 
     @functools.cached_property
@@ -129,13 +121,9 @@ def _ask_capabilities(ffmpeg: str) -> dict:
             "hwaccels": hwaccels[-1].split() if len(hwaccels) > 1 else []}
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("FFVFX_CACHE") or Path.home() / ".cache" / "ffvfx")
-
-
 def _run(argv: list[str]) -> str:
     try:
-        res = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=60)
+        res = children.run(argv, capture_output=True, text=True, errors="replace", timeout=60)
     except OSError as exc:
         raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
     return res.stdout + res.stderr

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ffvfx import cache
 from ffvfx.atomic import atomic_path, write_text
 from ffvfx.errors import FfvfxError
 from ffvfx.outputs import check_output, same_file
@@ -42,8 +43,10 @@ from ffvfx.progress import ProgressBar
 from ffvfx.rawvideo import frames
 from ffvfx.render import aligned_input
 from ffvfx.segments import Windowed, window
-from ffvfx.toolchain import Toolchain, _cache_dir
+from ffvfx.toolchain import Toolchain
 
+MAX_CANDIDATES = 16
+"""Most pictures painted per keyframe (each is a full-size frame held in memory)."""
 JUMP_FACTOR = 3.0     # a group start whose patch changes 3x more than the original ...
 JUMP_FLOOR = 8.0      # ... and by more than 8 levels (mean, inside the mask) is a jump
 
@@ -76,6 +79,7 @@ class Options:
 
 
 def check(opts: Options) -> None:
+    """One line for each option that cannot work, before the mask, the analysis or a model runs."""
     if not opts.prompt or not opts.prompt.strip():
         raise FfvfxError("--prompt is empty: say what the region should become")
     if not 0 < opts.denoise <= 1:
@@ -91,6 +95,19 @@ def check(opts: Options) -> None:
         raise FfvfxError(f"--propagate {opts.propagate}: choose hold or flow")
     if not 0 <= opts.grow <= 64 or opts.blend < 0:
         raise FfvfxError("--grow takes 0..64 px and --blend 0 or more frames")
+    if opts.candidates > MAX_CANDIDATES:
+        raise FfvfxError(f"--candidates takes 1..{MAX_CANDIDATES} pictures per keyframe, "
+                         f"got {opts.candidates}")
+    if not 0 <= opts.overlay_original <= 1:
+        raise FfvfxError(f"--overlay-original takes a weight 0..1, got {opts.overlay_original:g}")
+    if not 0 < opts.sensitivity <= 1000:
+        raise FfvfxError(f"--sensitivity takes more than 0 and at most 1000, got {opts.sensitivity:g}")
+    if not 0 <= opts.feather <= 100:
+        raise FfvfxError(f"--feather takes 0..100 px, got {opts.feather:g}")
+    if not 0 <= opts.guidance <= 100:
+        raise FfvfxError(f"--guidance takes 0..100, got {opts.guidance:g}")
+    if opts.max_group < 1:
+        raise FfvfxError(f"--max-group takes 1 or more frames, got {opts.max_group}")
 
 
 def work_folder(output: str) -> Path:
@@ -239,12 +256,12 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     write_text(work / "keyframes.json", json.dumps(
         {"keyframes": keys, "source": "--keyframes" if detected is None else "detected",
          "scores": detected.scores if detected else None,
-         "thresholds": detected.thresholds if detected else None}, indent=1))
+         "thresholds": detected.thresholds if detected else None}, indent=1), overwrite=True)
 
     key = settings_key(opts, file_identity(src), file_identity(mask), keys)
-    cand_dir = _cache_dir() / "inpaint" / key  # shared by every output of these settings
+    cand_dir = cache.root() / "inpaint" / key  # shared by every output of these settings
     painter = Painter(opts, say)
-    attempts = _load(cand_dir / "attempts.json") or {}  # with the candidates they seeded
+    attempts = cache.load(cand_dir / "attempts.json", cache.Table(int)) or {}  # seeds tried per keyframe
     redo = set(opts.redo)
     unknown = redo - key_set
     if unknown:
@@ -255,7 +272,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     for k in keys:
         if k in redo:
             attempts[str(k)] = attempts.get(str(k), 0) + 1
-        fresh = k in redo or not all(p.exists() for p in files[k])
+        fresh = k in redo or not all(_sound_picture(p) for p in files[k])
         if fresh and opts.picks:
             raise FfvfxError(f"--picks: keyframe {k} has no candidates for these settings; run without "
                              "--picks (or with the settings that made them) first")
@@ -263,24 +280,23 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
             base = opts.seed + 1000 * attempts.get(str(k), 0)
             work_items += [(k, p, base + j) for j, p in enumerate(files[k])]
     if work_items:
-        cand_dir.mkdir(parents=True, exist_ok=True)
+        cache.folder(cand_dir)
     if cluster is not None and work_items:
         say(f"painting {len(work_items)} candidates on Ray at {cluster.address}")
         painted = cluster.paint(opts, [(originals[k], regions[k], seed) for k, _, seed in work_items])
         for (_, p, _), (image, steps) in zip(work_items, painted, strict=True):
-            write_png(p, image)
+            write_png(p, image, overwrite=True)
             painter.step_seconds += steps
     else:
         bar = ProgressBar("keyframes", len(work_items), enabled=not quiet)
         for i, (k, p, seed) in enumerate(work_items):
-            write_png(p, painter.paint(originals[k], regions[k], seed))
+            write_png(p, painter.paint(originals[k], regions[k], seed), overwrite=True)
             bar.frames = i + 1
             bar.draw(final=i + 1 == len(work_items))
     for k in keys:
-        candidates[k] = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) if p.exists() else originals[k]
-                         for p in files[k]]
+        candidates[k] = [_picture(p) if p.exists() else originals[k] for p in files[k]]
     if cand_dir.exists():
-        write_text(cand_dir / "attempts.json", json.dumps(attempts))
+        cache.save(cand_dir / "attempts.json", attempts)
     painter.pipe = None
 
     # The picks.
@@ -292,7 +308,8 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
         chosen[k] = given[k] if given else auto
         previous = candidates[k][chosen[k]]
     if not (opts.picks and same_file(opts.picks, work / "picks.json")):  # never write an input
-        write_text(work / "picks.json", json.dumps({str(k): chosen[k] for k in keys}, indent=1))
+        write_text(work / "picks.json", json.dumps({str(k): chosen[k] for k in keys}, indent=1),
+                   overwrite=True)
     _review(work, cand_dir, keys, chosen, scores, opts)
     _contact(work, keys, originals, candidates, chosen)
 
@@ -302,7 +319,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
     groups = list(zip(keys, keys[1:] + [count], strict=True))
     patches_path = work / "patches.mkv"
     gains, jumps, stats = [], [], []
-    with atomic_path(patches_path) as tmp:
+    with atomic_path(patches_path, overwrite=True) as tmp:
         enc = FrameEncoder(encoder_argv(tools, size, info.fps, "rgb24", tmp,
                                         ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp"]))
         try:
@@ -373,7 +390,7 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
            "model": opts.model, "settings": asdict(opts), "candidates_folder": str(cand_dir),
            "analysis_and_paint_s": analysis_s, "step_s": painter.step_seconds,
            "model_loaded": bool(painter.step_seconds)}
-    write_text(work / "inpaint.json", json.dumps(log, indent=1) + "\n")
+    write_text(work / "inpaint.json", json.dumps(log, indent=1) + "\n", overwrite=True)
     return log
 
 
@@ -391,6 +408,27 @@ def _group_stats(stats, groups, jumps) -> list[dict]:
                     "motion_in": mean([r[2] for r in moves]), "colour_out": mean([r[3] for r in rows]),
                     "colour_in": mean([r[4] for r in rows]), "jump": g in jumps})
     return out
+
+
+def _sound_picture(path: Path) -> bool:
+    """The cached candidate ``path`` is there and decodes; one that does not is damage (said on
+    stderr, removed) and is painted again."""
+    import cv2
+    if not path.exists():
+        return False
+    if cv2.imread(str(path), cv2.IMREAD_REDUCED_GRAYSCALE_8) is None:
+        cache.damaged(path)
+        return False
+    return True
+
+
+def _picture(path: Path) -> np.ndarray:
+    """The candidate ``path`` as RGB; one line when it cannot be read (removed meanwhile)."""
+    import cv2
+    image = cv2.imread(str(path))
+    if image is None:
+        raise FfvfxError(f"{path}: the cached candidate cannot be read; run again to paint it anew")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def _load(path: Path):
@@ -436,7 +474,7 @@ def _review(work: Path, cand_dir: Path, keys, chosen, scores, opts: Options) -> 
             "img{max-width:360px;border:3px solid #333}.pick img{border-color:#3c3}</style>"
             f"<h1>{html.escape(opts.prompt)}</h1><p>Edit picks.json (keyframe: candidate) and rerun with "
             "--picks picks.json; no model runs.</p>" + "".join(rows))
-    write_text(work / "review.html", page)
+    write_text(work / "review.html", page, overwrite=True)
 
 
 def _contact(work: Path, keys, originals, candidates, chosen, width: int = 320) -> None:
@@ -450,4 +488,4 @@ def _contact(work: Path, keys, originals, candidates, chosen, width: int = 320) 
         h = max(2, round(a.shape[0] * width / a.shape[1]))
         rows.append(np.hstack([cv2.resize(a, (width, h), interpolation=cv2.INTER_AREA),
                                cv2.resize(b, (width, h), interpolation=cv2.INTER_AREA)]))
-    write_png(work / "contact.png", np.vstack(rows))
+    write_png(work / "contact.png", np.vstack(rows), overwrite=True)

@@ -21,6 +21,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 
+from ffvfx import children
 from ffvfx.errors import FfvfxError
 
 STALL_SECONDS = 60.0
@@ -130,8 +131,7 @@ def run(argv: Sequence[str], what: str, *, progress: bool = True, seconds: float
     encoding = dict(text=True, errors="replace") if text else {}
     if not progress:
         try:
-            return subprocess.run(list(argv), capture_output=True, stdin=stdin, timeout=limit,
-                                  **encoding)
+            return children.run(argv, capture_output=True, stdin=stdin, timeout=limit, **encoding)
         except subprocess.TimeoutExpired:
             raise Stalled(f"{what} gave no answer in {limit:g} s and was stopped; {ENV} sets how "
                           "long to wait") from None
@@ -139,9 +139,9 @@ def run(argv: Sequence[str], what: str, *, progress: bool = True, seconds: float
             raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
     read_fd, write_fd = os.pipe()
     try:
-        proc = subprocess.Popen([argv[0], "-progress", f"pipe:{write_fd}", "-nostats", *argv[1:]],
-                                stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                pass_fds=(write_fd,), **encoding)
+        proc = children.popen([argv[0], "-progress", f"pipe:{write_fd}", "-nostats", *argv[1:]],
+                              stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              pass_fds=(write_fd,), **encoding)
     except OSError as exc:
         os.close(read_fd)
         raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None

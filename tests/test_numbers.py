@@ -146,7 +146,7 @@ def test_extreme_values_are_one_line_before_any_work(command, option, tmp_path):
 
 def test_the_message_names_the_option_and_its_range(tmp_path):
     code, err = invoke(["motion", "in.mp4", tmp_path / "o.mp4", "--duration", "inf"])
-    assert code == 2
+    assert code == 1  # a user error like any other (README)
     assert err == "ffvfx: error: --duration: must be a finite number of seconds > 0 and <= 1000000 " \
                   "(got inf)\n"
     code, err = invoke(["trails", "in.mp4", tmp_path / "o.mp4", "-j", "0"])

@@ -133,13 +133,14 @@ def test_render_on_a_terminal_draws_the_bar(clip, tmp_path):
     ("dshow:video=Cam", ["-f", "dshow", "-video_size", "640x480", "-framerate", "15", "-i", "video=Cam"]),
 ])
 def test_camera_specs_become_ffplay_device_inputs(spec, expected, tools):
-    """A camera is opened with its device format, size and rate, played live (no -loop)."""
+    """A camera (``--camera SPEC``) is opened with its device format, size and rate, played live
+    (no -loop)."""
     if not tools.ffplay:
         pytest.skip("no ffplay")
     from ffvfx.graph import Graph, Input
     from ffvfx.preview import preview_argv
-    from ffvfx.sources import resolve
-    argv = preview_argv(Graph(Input().video.filter("negate")), resolve(spec, "640x480", 15), tools)
+    from ffvfx.sources import camera
+    argv = preview_argv(Graph(Input().video.filter("negate")), camera(spec, "640x480", 15), tools)
     assert argv[-len(expected):] == expected and "-loop" not in argv
     assert argv[argv.index("-vf") + 1] == "negate"
 
@@ -147,6 +148,6 @@ def test_camera_specs_become_ffplay_device_inputs(spec, expected, tools):
 def test_render_from_a_live_source(ffvfx_cmd, media, tmp_path):
     """A device-style input (no probe, no known length) renders for --duration seconds."""
     out = tmp_path / "live.mp4"
-    res = ffvfx_cmd("motion", "lavfi:testsrc2=s=96x64:r=30", out, "--duration", "1", "--delay", "3")
+    res = ffvfx_cmd("motion", "--lavfi", "testsrc2=s=96x64:r=30", out, "--duration", "1", "--delay", "3")
     assert res.returncode == 0, res.stderr
     assert len(media.decode(out)) == 30

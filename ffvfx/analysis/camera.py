@@ -32,6 +32,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ffvfx import cache
 from ffvfx.atomic import write_text
 from ffvfx.errors import FfvfxError
 from ffvfx.probe import probe
@@ -45,6 +46,11 @@ MIN_RESPONSE = 0.05
 """Phase-correlation peak response below which a frame pair is taken as "no measurable shift"."""
 
 FORMAT = "ffvfx-camera-path"
+
+_SIDE_FILE = {"format": FORMAT, "version": ANALYSIS_VERSION, "fps": float,
+              "size": (cache.Array(int, 2), None), "offsets": [cache.Array(float, 2)],
+              "response": [float], "meta": {"key": dict}}
+"""What a cached side file must hold (:func:`cached_path`); anything else is rebuilt."""
 
 
 @dataclass
@@ -92,7 +98,7 @@ class CameraPath:
         """Write atomically (temp file + rename); returns the path."""
         out = Path(json_path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_text(out, json.dumps(self.to_json()))
+        write_text(out, json.dumps(self.to_json()), overwrite=True)
         return out
 
     @classmethod
@@ -149,10 +155,6 @@ def measure_path(path: str | os.PathLike[str], tools: Toolchain, *, start: float
                       meta={"analysis_size": list(size), "start": start, "duration": duration})
 
 
-def _cache_root(cache_dir: str | os.PathLike[str] | None) -> Path:
-    return Path(cache_dir or os.environ.get("FFVFX_CACHE") or Path.home() / ".cache" / "ffvfx")
-
-
 def cache_key(path: str | os.PathLike[str], start: float | None, duration: float | None,
               width: int = 960) -> dict:
     """What identifies one analysis: the input file as it is now, the range and the method."""
@@ -168,7 +170,7 @@ def side_file(path: str | os.PathLike[str], start: float | None = None, duration
     """The JSON side file :func:`cached_path` uses for these arguments."""
     key = cache_key(path, start, duration, width)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    return _cache_root(cache_dir) / "camera" / f"{Path(path).stem[:40]}-{digest}.json"
+    return cache.root(cache_dir) / "camera" / f"{Path(path).stem[:40]}-{digest}.json"
 
 
 def cached_path(path: str | os.PathLike[str], tools: Toolchain, start: float | None = None,
@@ -180,20 +182,14 @@ def cached_path(path: str | os.PathLike[str], tools: Toolchain, start: float | N
         raise FfvfxError(f"{path}: no such file")
     key = cache_key(path, start, duration, width)
     side = side_file(path, start, duration, cache_dir, width)
-    try:
-        cached = CameraPath.load(side)
-        if cached.meta.get("key") == key:
-            say("camera motion: cached")
-            return cached
-    except FfvfxError:
-        pass
+    data = cache.load(side, _SIDE_FILE)
+    if data is not None and data["meta"]["key"] == key:
+        say("camera motion: cached")
+        return CameraPath.from_json(data)
     say("measuring camera motion (cached for the next run)")
     result = measure_path(path, tools, start=start, duration=duration, width=width)
     result.meta["key"] = key
-    try:
-        result.save(side)
-    except OSError:
-        pass  # a read-only cache only costs the next run the analysis
+    cache.save(side, result.to_json())  # a read-only cache only costs the next run the analysis
     return result
 
 

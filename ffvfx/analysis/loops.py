@@ -11,8 +11,12 @@ phash, dhash, ahash or whash of ``hash_size``\\ :sup:`2` bits), a :data:`THUMB_W
 whether the frame is dark or flat, the squared error of the step from the frame before (whole
 frame and each :data:`TILE` px tile) and the camera's offset since frame 0 (the subject-trimmed
 tracker of :mod:`ffvfx.analysis.camera`). The gray copy itself goes to an unnamed temporary file
-(about 9 KB per frame of 16:9 video), read back only for the frames a seam is judged on, so
-memory stays flat. Distances, all in [0, 1]:
+(about 9 KB per frame of 16:9 video), read back only for the frames a seam is judged on. What
+stays in memory grows with the clip, as any search for loops anywhere in it must: about 0.8 KB a
+frame of signatures (hash, thumbnail, step errors, camera offset, in flat buffers), 2 bytes a
+frame for every frame of ``--max-length`` (hash distances as bit counts) and 32 bytes a candidate
+found: 120 s at 30 fps with 6 s loops take about 5 MB.
+Distances, all in [0, 1]:
 
 - hash distance ``h(i, j)``: normalised Hamming distance of the two hashes (differing bits / bits);
 - pixel distance ``p(i, j)``: mean absolute difference of the two thumbnails / 255.
@@ -56,6 +60,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from array import array
 from dataclasses import asdict, dataclass
 
 import cv2
@@ -192,7 +197,7 @@ class Frames:
     """Per-frame analysis data: hashes, thumbnails, flags, steps, and the gray copies themselves."""
 
     bits: np.ndarray        # (n, hash bits) bool
-    thumbs: np.ndarray      # (n, h, THUMB_WIDTH) float32, 0..1
+    thumbs: np.ndarray      # (n, h, THUMB_WIDTH) uint8
     blank: np.ndarray       # (n,) bool: dark or flat
     fps: float
     gray: np.ndarray        # (n, H, W) uint8 analysis copies (memory-mapped from a temporary file)
@@ -237,7 +242,10 @@ def analyse(path: str, tools: Toolchain, *, hash_name: str = "phash", hash_size:
     grid = _tile_grid(size)
     tracker = _Tracker(size)
     func = HASHES[hash_name]
-    bits, thumbs, blank, errors, camera = [], [], [], [], []
+    # flat buffers, not lists of small arrays: a few hundred bytes a frame and no copy at the end
+    bits, thumbs, blank = bytearray(), bytearray(), bytearray()
+    errors, camera = array("f"), array("f")
+    n = 0
     prev = None
     full = "no room in the temporary folder for the gray copies the seam check reads"
     try:
@@ -246,30 +254,32 @@ def analyse(path: str, tools: Toolchain, *, hash_name: str = "phash", hash_size:
         raise FfvfxError(f"{full} ({exc.strerror})") from None
     with store:
         for gray in gray_frames(path, tools, size):
-            bits.append(func(Image.fromarray(gray), hash_size=hash_size).hash.ravel())
-            thumbs.append(cv2.resize(gray, thumb_size, interpolation=cv2.INTER_AREA))
-            blank.append(np.percentile(gray, 98) < DARK_LEVEL or gray.std() < FLAT_STD)
+            n += 1
+            bits += func(Image.fromarray(gray), hash_size=hash_size).hash.astype(np.uint8).tobytes()
+            thumbs += cv2.resize(gray, thumb_size, interpolation=cv2.INTER_AREA).tobytes()
+            blank.append(bool(np.percentile(gray, 98) < DARK_LEVEL or gray.std() < FLAT_STD))
             try:
                 store.write(gray.tobytes())
             except OSError as exc:
                 raise FfvfxError(f"{path}: {full} ({exc.strerror})") from None
             cur = gray.astype(np.float32)
-            errors.append(np.full(1 + grid[0] * grid[1], np.nan) if prev is None
+            errors.extend(np.full(1 + grid[0] * grid[1], np.nan) if prev is None
                           else _step_error(prev, cur, grid))
             prev = cur
             motion = tracker.push(gray)
-            camera.append((0.0, 0.0) if motion is None else motion[0])
-        if not bits:
+            camera.extend((0.0, 0.0) if motion is None else motion[0])
+        if not n:
             raise FfvfxError(f"{path}: no video frames to analyse")
         try:
             store.flush()
-            copies = np.memmap(store, np.uint8, "r", shape=(len(bits), size[1], size[0]))
+            copies = np.memmap(store, np.uint8, "r", shape=(n, size[1], size[0]))
         except OSError as exc:
             raise FfvfxError(f"{path}: {full} ({exc.strerror})") from None
-    return Frames(bits=np.array(bits, bool), thumbs=np.array(thumbs, np.float32) / 255.0,
-                  blank=np.array(blank, bool), fps=float(info.fps), gray=copies,
-                  step_error=np.array(errors, np.float32), camera=np.array(camera, np.float32),
-                  scale=info.width / size[0])
+    return Frames(bits=np.frombuffer(bits, bool).reshape(n, -1),
+                  thumbs=np.frombuffer(thumbs, np.uint8).reshape(n, thumb_size[1], thumb_size[0]),
+                  blank=np.frombuffer(blank, bool), fps=float(info.fps), gray=copies,
+                  step_error=np.frombuffer(errors, np.float32).reshape(n, -1),
+                  camera=np.frombuffer(camera, np.float32).reshape(n, 2), scale=info.width / size[0])
 
 
 def find_loops(frames: Frames, *, min_length: int, max_length: int, count: int = 5,
@@ -286,34 +296,45 @@ def find_loops(frames: Frames, *, min_length: int, max_length: int, count: int =
     if max_length < min_length:
         return LoopSearch([], [], min_length)
     reach = max_length + 1
-    # Band matrices over offsets d = 1..reach: hd[d][i] = h(i, i + d), for i in 0..n-d-1.
-    hd = [None] + [np.mean(frames.bits[:-d] != frames.bits[d:], axis=1) for d in range(1, reach)]
-    step = np.concatenate([[0.0], hd[1]])                  # step[k] = h(k - 1, k)
+    nbits = frames.bits.shape[1]
+    # Band matrices over offsets d = 1..reach, as counts of differing bits (2 bytes each, not 8):
+    # hd[d][i] * nbits = h(i, i + d), for i in 0..n-d-1.
+    hd = [None] + [np.count_nonzero(frames.bits[:-d] != frames.bits[d:], axis=1).astype(np.uint16)
+                   for d in range(1, reach)]
+    step = np.concatenate([[0.0], hd[1] / nbits])          # step[k] = h(k - 1, k)
     cuts = np.concatenate([[0], np.cumsum(step[1:] > max_motion)])  # cuts[k]: cuts in steps 1..k
     # running max over the loop's interior of h(start, k), per start, as the length grows
     interior = np.zeros(n)
-    candidates: list[tuple[float, int, int, float, float]] = []
+    # the candidates as columns (score, length, start, seam, distance: 32 bytes each, not a tuple
+    # of Python numbers), one array of each per length
+    columns: list[tuple[np.ndarray, ...]] = []
     blank = frames.blank.astype(float)
     for length in range(2, max_length + 1):
-        interior[: n - length + 1] = np.maximum(interior[: n - length + 1], hd[length - 1][: n - length + 1])
+        interior[: n - length + 1] = np.maximum(interior[: n - length + 1],
+                                                hd[length - 1][: n - length + 1] / nbits)
         if length < min_length:
             continue
         starts = np.arange(margin, n - length)
         if not len(starts):
             break
         ends = starts + length
-        seam = _window_mean(hd[length], w)[starts]
+        seam = _window_mean(hd[length] / nbits, w)[starts]
         keep = (seam <= threshold) & (interior[starts] >= min_motion) \
             & (cuts[ends] - cuts[starts] == 0)
         if not keep.any():
             continue
         blank_pair = np.maximum(blank[:-length], blank[length:])  # either side of the seam
         keep &= _window_max(blank_pair, w)[starts] == 0
-        for s in starts[keep]:
-            pix = _pixel_seam(frames.thumbs, int(s), int(s) + length, w)
-            score = 1.0 - (float(seam[s - margin]) + pix) / 2.0
-            candidates.append((-score, length, int(s), float(seam[s - margin]), float(hd[length][s])))
-    candidates.sort(key=lambda c: c[:3])
+        kept = starts[keep]
+        pix = np.array([_pixel_seam(frames.thumbs, int(s), int(s) + length, w) for s in kept])
+        seams = seam[kept - margin]
+        columns.append((-(1.0 - (seams + pix) / 2.0), np.full(len(kept), length, np.int32),
+                        kept.astype(np.int32), seams, hd[length][kept] / nbits))
+    score, lengths, begins, seams, distances = (np.concatenate(c) for c in zip(*columns, strict=True)) \
+        if columns else (np.zeros(0),) * 5
+    order = np.lexsort((begins, lengths, score))  # best score, then the shorter, then the earlier
+    candidates = ((float(score[i]), int(lengths[i]), int(begins[i]), float(seams[i]), float(distances[i]))
+                  for i in order)
     taken = np.zeros(n, bool)
     shown = np.zeros(n, bool)
     best: list[Loop] = []
@@ -438,4 +459,5 @@ def _window_max(values: np.ndarray, w: int) -> np.ndarray:
 def _pixel_seam(thumbs: np.ndarray, start: int, end: int, w: int) -> float:
     """Mean over k in [-w, w] of the thumbnail distance p(start + k, end + k), pairs in the clip."""
     ks = [k for k in range(-w, w + 1) if start + k >= 0 and end + k < len(thumbs)]
-    return float(np.mean([np.abs(thumbs[start + k] - thumbs[end + k]).mean() for k in ks]))
+    return float(np.mean([np.abs(thumbs[start + k].astype(np.float32) - thumbs[end + k]).mean()
+                          for k in ks])) / 255.0

@@ -65,12 +65,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ffvfx import cache, children
 from ffvfx.analysis.camera import gray_frames
-from ffvfx.atomic import atomic_path, write_text
+from ffvfx.atomic import atomic_path
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Stream, filter
 from ffvfx.outputs import check_output
-from ffvfx.probe import probe
+from ffvfx.probe import frame_times, probe
 from ffvfx.toolchain import Toolchain
 
 MASK_VERSION = 1
@@ -267,11 +268,11 @@ def write_mask(path: str | os.PathLike[str], out_path: str | os.PathLike[str], t
     if (aw, ah) != (info.width, info.height):
         write_argv += ["-vf", f"scale={info.width}:{info.height}:flags=bilinear"]
     coverage: list[float] = []
-    with atomic_path(out) as tmp, tempfile.TemporaryFile() as enc_err:
+    with atomic_path(out, overwrite=True) as tmp, tempfile.TemporaryFile() as enc_err:
         write_argv += ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray", "-f", "matroska", tmp]
         try:
-            enc = subprocess.Popen(write_argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                   stderr=enc_err)
+            enc = children.popen(write_argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                 stderr=enc_err)
         except OSError as exc:
             raise FfvfxError(f"cannot run {tools.ffmpeg}: {exc.strerror}") from None
         assert enc.stdin is not None
@@ -338,8 +339,18 @@ def _masks(frames: Iterator[np.ndarray], analyser: _Analyser,
 
 
 # -- cache -------------------------------------------------------------------------------------
-def _cache_root(cache_dir: str | os.PathLike[str] | None) -> Path:
-    return Path(cache_dir or os.environ.get("FFVFX_CACHE") or Path.home() / ".cache" / "ffvfx")
+def _fraction(text: object) -> bool:
+    """``text`` is a rate as :class:`~fractions.Fraction` writes one (``30000/1001``, ``25``), > 0."""
+    try:
+        return isinstance(text, str) and Fraction(text) > 0
+    except (ValueError, ZeroDivisionError):
+        return False
+
+
+_SIDECAR = {"format": "ffvfx-mask", "version": MASK_VERSION, "frames": int, "width": int,
+            "height": int, "fps": _fraction, "analysis_size": cache.Array(int, 2),
+            "coverage": [float]}
+"""What a cached mask's ``mask-KEY.json`` must hold, besides a manifest naming its video."""
 
 
 def mask_key(path: str | os.PathLike[str], *, offsets: Sequence[Sequence[float]] | None = None,
@@ -372,29 +383,27 @@ def cached_mask(path: str | os.PathLike[str], tools: Toolchain, *,
     ``say`` is told whether the mask is computed or reused."""
     params = dict(motion_thresh=motion_thresh, focus_block=focus_block, width=width, smooth=smooth)
     check_params(**params)
-    root = _cache_root(cache_dir)
+    root = cache.root(cache_dir)
     key = mask_key(path, offsets=offsets, start=start, duration=duration, **params)
     video, sidecar = root / f"mask-{key}.mkv", root / f"mask-{key}.json"
-    if video.is_file() and sidecar.is_file():
-        try:
-            data = json.loads(sidecar.read_text())
-            found = MaskInfo(video, int(data["frames"]), tuple(map(float, data["coverage"])),
-                             int(data["width"]), int(data["height"]), Fraction(data["fps"]),
-                             (int(data["analysis_size"][0]), int(data["analysis_size"][1])))
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            pass  # damaged sidecar: recompute
-        else:
-            say("subject mask: cached")
-            return found
+    data = cache.load(sidecar, {**_SIDECAR, cache.FILES: {video.name: dict}},
+                      frames=lambda p: len(frame_times(str(p), tools.ffmpeg)))
+    if data is not None and len(data["coverage"]) != data["frames"]:
+        cache.damaged(sidecar)
+        data = None
+    if data is not None:
+        say("subject mask: cached")
+        return MaskInfo(video, data["frames"], tuple(data["coverage"]), data["width"], data["height"],
+                        Fraction(data["fps"]), tuple(data["analysis_size"]))
     say("computing the subject mask (cached for the next run)")
-    root.mkdir(parents=True, exist_ok=True)
+    cache.folder(root)
     info = write_mask(path, video, tools, offsets=offsets, start=start, duration=duration, **params)
     data = {"format": "ffvfx-mask", "version": MASK_VERSION, "input": os.path.realpath(path),
             "frames": info.frames, "width": info.width, "height": info.height, "fps": str(info.fps),
             "analysis_size": list(info.analysis_size), "motion_thresh": motion_thresh,
             "focus_block": focus_block, "analysis_width": width, "smooth": smooth, "start": start,
             "duration": duration, "coverage": list(info.coverage)}
-    write_text(sidecar, json.dumps(data))
+    cache.save(sidecar, data, files={video.name: info.frames})  # written last: the mask is whole
     return info
 
 

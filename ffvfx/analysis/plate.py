@@ -117,8 +117,9 @@ def masked_median(pictures: np.ndarray, alpha: np.ndarray, level: int) -> tuple[
 def median_plate(src: str, alpha: str, out: str | os.PathLike[str], tools: Toolchain, info: VideoInfo,
                  *, samples: int = 32, threshold: float = 0.1, inpaint: str = "telea",
                  radius: float = 5.0, start: float | None = None, duration: float | None = None,
-                 alpha_ranged: bool = True) -> PlateInfo:
-    """Write the masked-median plate of ``src`` to ``out`` (PNG, atomically).
+                 alpha_ranged: bool = True, overwrite: bool = False) -> PlateInfo:
+    """Write the masked-median plate of ``src`` to ``out`` (PNG, atomically; ``overwrite``:
+    replacing a file there, else one that appeared meanwhile is kept, one line).
 
     ``alpha``: the gray matte, checked beforehand to match ``src``. ``alpha_ranged``: the alpha
     covers the whole input and takes the same ``start``/``duration``; False when it was made for
@@ -162,14 +163,15 @@ def median_plate(src: str, alpha: str, out: str | os.PathLike[str], tools: Toolc
                          "is the matte inverted?")
     if unseen.any():
         plate = cv2.inpaint(plate, unseen.astype(np.uint8) * 255, radius, INPAINT[inpaint])
-    _write_png(plate, out)
+    _write_png(plate, out, overwrite)
     return PlateInfo(Path(out), got, uncovered, "median")
 
 
 def tmedian_plate(src: str, out: str | os.PathLike[str], tools: Toolchain, info: VideoInfo, *,
                   samples: int = 31, start: float | None = None,
-                  duration: float | None = None) -> PlateInfo:
-    """Write ffmpeg's temporal median of ``samples`` frames (odd: 2R+1) of ``src`` to ``out``."""
+                  duration: float | None = None, overwrite: bool = False) -> PlateInfo:
+    """Write ffmpeg's temporal median of ``samples`` frames (odd: 2R+1) of ``src`` to ``out``
+    (atomically; ``overwrite`` as :func:`median_plate`)."""
     check_options(samples=samples)
     total = range_frames(info, start, duration)
     n = len(sample_indices(total, samples))
@@ -183,12 +185,12 @@ def tmedian_plate(src: str, out: str | os.PathLike[str], tools: Toolchain, info:
         argv += ["-ss", seconds(start)]
     if duration:
         argv += ["-t", seconds(duration)]
-    argv += ["-i", escape.media_path(src), "-map", "0:v:0", "-an", "-sn", "-vf", vf,
+    argv += [*escape.input_args(src), "-map", "0:v:0", "-an", "-sn", "-vf", vf,
              "-frames:v", "1", "-update", "1", "-pix_fmt", "rgb24"]
-    with atomic_path(out) as tmp:
+    with atomic_path(out, overwrite=overwrite) as tmp:
         # the median's one frame comes after the last sample: ffmpeg shows no progress while it
         # decodes the clip, so the stall bound allows for that decoding (0.05 s a frame)
-        res = watchdog.run([*argv, tmp], f"ffmpeg making the tmedian plate of {src}",
+        res = watchdog.run([*argv, escape.media_path(tmp)], f"ffmpeg making the tmedian plate of {src}",
                            seconds=watchdog.stall_seconds() + 0.05 * total)
         lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
         if res.returncode != 0 or os.path.getsize(tmp) == 0:
@@ -209,11 +211,11 @@ def check_options(*, samples: int = 32, threshold: float = 0.1, inpaint: str = "
         raise FfvfxError(f"--inpaint-radius takes 0..100 px (above 0), got {radius:g}")
 
 
-def _write_png(rgb: np.ndarray, out: str | os.PathLike[str]) -> None:
+def _write_png(rgb: np.ndarray, out: str | os.PathLike[str], overwrite: bool) -> None:
     ok, data = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))
     if not ok:
         raise FfvfxError(f"{out}: cannot encode the plate as PNG")
-    with atomic_path(out) as tmp, open(tmp, "wb") as f:
+    with atomic_path(out, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
         f.write(data.tobytes())
 
 

@@ -1,8 +1,10 @@
 """``ffvfx matte``'s output folder: one alpha per model, optional foreground, quick-look composite
 and comparison video, and ``matte.json`` (models, licences, settings, timings).
 
-Every file is checked before any work starts (nothing is replaced without ``overwrite``) and
-written whole or not at all.
+Every file is checked before any work starts (nothing is replaced without ``overwrite``). The
+folder is all or nothing: it is built in a hidden folder beside it and put in place at the end
+(:func:`ffvfx.atomic.atomic_folder`), so a failure, Ctrl-C or a refused option leaves no new
+folder and changes no file of an existing one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ffvfx.atomic import write_text
+from ffvfx.atomic import atomic_folder, write_text
 from ffvfx.effects.compare import compare
 from ffvfx.effects.refine import Refine
 from ffvfx.errors import FfvfxError
@@ -20,7 +22,7 @@ from ffvfx.graph import Input
 from ffvfx.matting.model import Matter, ModelOptions, build
 from ffvfx.matting.stream import MatteInfo, refine_line, write_matte
 from ffvfx.outputs import check_output
-from ffvfx.probe import probe
+from ffvfx.probe import VideoInfo, probe
 from ffvfx.rawvideo import check_decodes
 from ffvfx.render import Encoding, Job, run
 from ffvfx.sources import Source
@@ -69,19 +71,34 @@ def matte_folder(src: str, outdir: Path, tools: Toolchain, names: Sequence[str],
                                                    "extra": {**options.extra, "name": name}}), info)
         if models[name].licence:
             say(f"{name}: {models[name].licence}")
-    outdir.mkdir(exist_ok=True)
+    with atomic_folder(outdir, overwrite=overwrite) as staging:  # a failure or Ctrl-C leaves nothing
+        written = _write_folder(src, staging, tools, info, models, composite, several=several,
+                                foreground=foreground, cleanup=cleanup, alpha_codec=alpha_codec,
+                                blobs=blobs, batch=batch, start=start, duration=duration, say=say,
+                                quiet=quiet)
+    return [outdir / name for name in written]
+
+
+def _write_folder(src: str, staging: Path, tools: Toolchain, info: VideoInfo,
+                  models: dict[str, Matter], composite: str | None, *, several: bool, foreground: bool,
+                  cleanup: Refine, alpha_codec: str, blobs: float, batch: int, start: float | None,
+                  duration: float | None, say: Callable[[str], None], quiet: bool) -> list[str]:
+    """Every file of the matte folder into ``staging`` (a fresh folder, put in place after); returns
+    their names."""
+    names = list(models)
+    planned = {n: staging / alpha_name(n if several else None, alpha_codec) for n in names}
     log = {"format": "ffvfx-matte", "input": str(Path(src).resolve()), "start": start,
            "duration": duration, "width": info.width, "height": info.height, "fps": str(info.fps),
            "cleanup": refine_line(cleanup), "blobs": blobs, "batch": batch, "models": []}
-    written: list[Path] = []
     results: dict[str, MatteInfo] = {}
+    written: list[Path] = []
     for name, model in models.items():
         say(f"matting with {name}")
         began = time.perf_counter()
-        fg = outdir / FOREGROUND if foreground and not several else None
+        fg = staging / FOREGROUND if foreground and not several else None
         results[name] = write_matte(src, tools, model, planned[name], foreground_out=fg, start=start,
                                     duration=duration, batch=batch, blobs=blobs, cleanup=cleanup,
-                                    alpha_codec=alpha_codec, quiet=quiet, info=info)
+                                    alpha_codec=alpha_codec, quiet=quiet, info=info, overwrite=False)
         seconds = time.perf_counter() - began
         done = results[name]
         log["models"].append({**model.describe(), "name": name, "licence": model.licence,
@@ -99,18 +116,19 @@ def matte_folder(src: str, outdir: Path, tools: Toolchain, names: Sequence[str],
         def grid(stream):
             return compare(stream, [(n, inputs[n].video) for n in names],
                            size=(info.width, info.height), labels=labels)
-        run(Job(source, str(outdir / COMPARE), grid, Encoding(), start=start, duration=duration,
-                overwrite=True, quiet=quiet), tools, info)
-        written.append(outdir / COMPARE)
+        run(Job(source, str(staging / COMPARE), grid, Encoding(), start=start, duration=duration,
+                quiet=quiet), tools, info)
+        written.append(staging / COMPARE)
     if composite:
+        from ffvfx.effects import composite as composite_effect
         say("writing the quick-look composite")
         alpha = Input(str(planned[names[0]]), label="alpha")
 
         def over(stream):
             return composite_effect.composite(stream, alpha.video, composite_effect.background(
                 composite, info), size=(info.width, info.height), fps=info.fps)
-        run(Job(source, str(outdir / COMPOSITE), over, Encoding(), start=start, duration=duration,
-                overwrite=True, quiet=quiet), tools, info)
-        written.append(outdir / COMPOSITE)
-    write_text(outdir / LOG, json.dumps(log, indent=1) + "\n")
-    return written + [outdir / LOG]
+        run(Job(source, str(staging / COMPOSITE), over, Encoding(), start=start, duration=duration,
+                quiet=quiet), tools, info)
+        written.append(staging / COMPOSITE)
+    write_text(staging / LOG, json.dumps(log, indent=1) + "\n", overwrite=False)
+    return [p.name for p in (*written, staging / LOG)]

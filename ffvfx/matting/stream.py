@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ffvfx import children, escape
 from ffvfx.atomic import atomic_path
 from ffvfx.effects.refine import Refine, refine
 from ffvfx.errors import FfvfxError
@@ -74,8 +75,8 @@ class FrameEncoder:
     def __init__(self, argv: list[str]):
         self.err = tempfile.TemporaryFile()
         try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                         stderr=self.err)
+            self.proc = children.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                       stderr=self.err)
         except OSError as exc:
             self.err.close()
             raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
@@ -123,7 +124,7 @@ def encoder_argv(tools: Toolchain, size: tuple[int, int], fps: Fraction, pix_fmt
             "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "pipe:0"]
     if vf:
         argv += ["-vf", vf]
-    return argv + codec_args + [out]
+    return argv + codec_args + [escape.media_path(str(out))]
 
 
 def alpha_codec_args(codec: str, out: Path) -> list[str]:
@@ -149,12 +150,14 @@ def write_matte(src: str, tools: Toolchain, model: Matter, alpha_out: str | Path
                 foreground_out: str | Path | None = None, start: float | None = None,
                 duration: float | None = None, batch: int = 4, blobs: float = 0.4,
                 cleanup: Refine = Refine(), alpha_codec: str = "ffv1", quiet: bool = True,
-                info: VideoInfo | None = None) -> MatteInfo:
+                info: VideoInfo | None = None, overwrite: bool = True) -> MatteInfo:
     """Matte ``src`` with ``model`` into ``alpha_out`` (gray, white = subject, same size, rate and
     frame count as the input), and its foreground into ``foreground_out`` if given.
 
     ``batch``: frames per model call. ``blobs``: regions smaller than this fraction of the largest
-    are dropped (0 keeps all). ``cleanup``: the ffmpeg clean-up graph. Raises FfvfxError.
+    are dropped (0 keeps all). ``cleanup``: the ffmpeg clean-up graph. ``overwrite``: a file at
+    an output is replaced (a work or cache file); False: one that appeared meanwhile is kept and
+    the matte refused (:func:`ffvfx.atomic.atomic_path`). Raises FfvfxError.
     """
     if batch < 1:
         raise FfvfxError(f"--batch takes 1 or more frames, got {batch}")
@@ -169,8 +172,8 @@ def write_matte(src: str, tools: Toolchain, model: Matter, alpha_out: str | Path
     coverage: list[float] = []
     model_seconds = 0.0
     with contextlib.ExitStack() as stack:
-        tmp_alpha = stack.enter_context(atomic_path(alpha_path))
-        tmp_fg = stack.enter_context(atomic_path(fg_path)) if fg_path else None
+        tmp_alpha = stack.enter_context(atomic_path(alpha_path, overwrite=overwrite))
+        tmp_fg = stack.enter_context(atomic_path(fg_path, overwrite=overwrite)) if fg_path else None
         encoders = [FrameEncoder(encoder_argv(tools, size, info.fps, "gray", tmp_alpha, codec,
                                           refine_line(cleanup)))]
         if tmp_fg:

@@ -11,23 +11,23 @@ encode, then encode, then decode) and says what it picked and why; it never pick
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from ffvfx import encoders
-from ffvfx.atomic import write_text
+from ffvfx import cache, children, encoders
 from ffvfx.errors import FfvfxError
-from ffvfx.escape import media_path
+from ffvfx.escape import input_args
 from ffvfx.graph import Filter
 from ffvfx.probe import VideoInfo
 from ffvfx.targets import CPU, Plan, Target, decode_problem, download_format, parse, registry
-from ffvfx.toolchain import Toolchain, _cache_dir
+from ffvfx.toolchain import Toolchain
 
 AUTO_ORDER = ("cuda", "vaapi", "qsv")
+_ANSWERS = cache.Table((str, None))
+"""hw-probe.json: per check (binary, machine, what was tried), ffmpeg's error output or null (it worked)."""
 _TIMEOUT = 30  # seconds for one probe run (a driver that hangs must not hang ffvfx)
 
 
@@ -184,28 +184,21 @@ def input_problem(tools: Toolchain, target: Target, device: str | None, info: Vi
     """Why the device's decoder fails on this kind of input (codec, pixel format, size)."""
     key = f"decode|{target.name}|{device}|{info.codec}|{info.pix_fmt}|{info.width}x{info.height}"
     argv = target.global_args(device) + target.input_args(device, info.codec) + [
-        "-i", media_path(info.path), "-frames:v", "2", "-vf",
+        *input_args(info.path), "-frames:v", "2", "-vf",
         f"hwdownload,format={download_format(info)}"]
     problem = _cached(tools, key, argv)
     return f"the {target.title} decoder fails on it ({problem})" if problem else None
 
 
 def _cached(tools: Toolchain, check: str, args: list[str]) -> str | None:
-    cache = _cache_dir() / "hw-probe.json"
+    entry = cache.root() / "hw-probe.json"
     key = f"{tools.identity}|{_machine()}|{check}"
-    try:
-        known = json.loads(cache.read_text())
-    except (OSError, ValueError):
-        known = {}
+    known = cache.load(entry, _ANSWERS) or {}
     if key in known:  # ffmpeg's own words are kept; reason() may learn to say them better
         return None if known[key] is None else reason(known[key])
     failure = _run(tools, args)
     known[key] = failure
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        write_text(cache, json.dumps(known, indent=1, sort_keys=True))
-    except OSError:
-        pass  # unwritable cache: ask again next time
+    cache.save(entry, known)  # unwritable cache: ask again next time
     return None if failure is None else reason(failure)
 
 
@@ -213,7 +206,7 @@ def _run(tools: Toolchain, args: list[str]) -> str | None:
     """None when ffmpeg succeeds, else its error output (the last 4000 characters)."""
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", *args, "-f", "null", "-"]
     try:
-        res = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=_TIMEOUT)
+        res = children.run(argv, capture_output=True, text=True, errors="replace", timeout=_TIMEOUT)
     except subprocess.TimeoutExpired:
         return f"no answer within {_TIMEOUT} s"
     except OSError as exc:
