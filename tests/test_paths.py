@@ -7,8 +7,8 @@ image sequence. Here each hostile name is a copy of a plain test file, put in a 
 beside a victim file and decoys (the files a misreading would open: ``x.mp4`` for ``file:x.mp4``
 and ``subfile,,...:x.mp4``, ``a.mp4``/``b.mp4`` for ``concat:a.mp4|b.mp4``, ``im1.png`` for
 ``im%d.png``, ``a1.png`` for ``a*.png``, ``x`` for ``v4l2:x``; all solid red). Every input and
-output slot of motion, trails, composite, matte, plate, loop and batch gets each name in turn,
-and then:
+output slot of motion, trails, composite, matte, plate, loop and batch gets each name of its
+kind (several slots hostile in one run, :func:`rows`), and then:
 
 - the command succeeds and writes the outputs named (nothing else appears in the folder), with
   the pixels of the same command run on the plain names (a decoy, a test pattern, the demo scene
@@ -467,11 +467,12 @@ def test_lavfi_option_renders_and_refuses_in_one_line(work, media, capsys):
                     "live.mp4"]) == 0
     assert len(media.decode(work / "live.mp4")) == FPS
     for argv, message in [
-        (["motion", LAVFI[:-4] + "nothing", "o.mp4"], "no such file (a camera is --camera SPEC"),
-        (["motion", "--lavfi", "testsrc2", "--camera", "webcam", "o.mp4"], "give one input"),
-        (["motion", "--lavfi", "testsrc2", "--size", "64x48", "o.mp4"], "--size and --fps go with --camera"),
-        (["motion", "--lavfi", "-report", "o.mp4"], "cannot start with -"),
-        (["composite", "in.mp4", "alpha.mkv", "o.mp4", "--bg", ""], "--bg: an empty name names no file"),
+        (["motion", LAVFI[:-4] + "nothing", "new.mp4"], "no such file (a camera is --camera SPEC"),
+        (["motion", "--lavfi", "testsrc2", "--camera", "webcam", "new.mp4"], "give one input"),
+        (["motion", "--lavfi", "testsrc2", "--size", "64x48", "new.mp4"], "--size and --fps go with"),
+        (["motion", "--lavfi", "-report", "new.mp4"], "cannot start with -"),
+        (["trails", "--lavfi", "testsrc2", "new.mp4"], "use --no-compensate for a camera"),
+        (["composite", "in.mp4", "alpha.mkv", "new.mp4", "--bg", ""], "--bg: an empty name names no file"),
     ]:
         capsys.readouterr()
         assert run_cli(argv) != 0
