@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
+from ffvfx.errors import FfvfxError
+
 MAX_SECONDS = 1_000_000.0
 """Longest time accepted (--start, --duration ...), seconds: about 11.5 days; at microsecond
 precision it stays well inside a double's exact digits and ffmpeg's 64-bit microsecond times."""
@@ -62,3 +64,11 @@ def seconds(t: float) -> str:
     text = format(Decimal(t).quantize(_MICROSECOND, rounding=ROUND_HALF_EVEN, context=_WIDE), "f")
     text = text.rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
+
+
+def within(option: str, value: float, lo: float, hi: float, unit: str = "") -> None:
+    """Refuse, in one line naming ``option`` and its range, a ``value`` outside ``lo..hi`` (or not
+    finite): the library's own check of a setting, for callers that bypass the command line."""
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise FfvfxError(f"{option} takes {decimal(lo)}..{decimal(hi)}{' ' + unit if unit else ''}, "
+                         f"got {value:g}")

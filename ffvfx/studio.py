@@ -37,6 +37,7 @@ from ffvfx import cache
 from ffvfx.atomic import atomic_folder, atomic_path, write_text
 from ffvfx.errors import FfvfxError
 from ffvfx.graph import Input
+from ffvfx.numbers import within
 from ffvfx.outputs import check_output
 from ffvfx.probe import VideoInfo, frame_range, frame_times, probe
 from ffvfx.progress import ProgressBar
@@ -120,14 +121,11 @@ def check(opts: Options, info: VideoInfo | None = None) -> None:
         raise FfvfxError(f"--layers takes 1..8, got {opts.layers}")
     if opts.bg_margin < 0:
         raise FfvfxError(f"--bg-margin takes 0 (automatic) or more px, got {opts.bg_margin}")
-    if not 0 <= opts.depth_scale <= 100:
-        raise FfvfxError(f"--depth-scale takes 0..100, got {opts.depth_scale:g}")
+    within("--depth-scale", opts.depth_scale, 0, 100)
     if not 0 <= opts.blobs < 1:
         raise FfvfxError(f"--blobs takes a fraction 0..1 of the main subject, got {opts.blobs:g}")
-    if not 0 <= opts.guidance <= 100:
-        raise FfvfxError(f"--guidance takes 0..100, got {opts.guidance:g}")
-    if not 0 <= opts.feather <= 100:
-        raise FfvfxError(f"--feather takes 0..100 px, got {opts.feather:g}")
+    within("--guidance", opts.guidance, 0, 100)
+    within("--feather", opts.feather, 0, 100, "px")
     if opts.exposure_smooth < 1:
         raise FfvfxError(f"--exposure-smooth takes 1 or more frames, got {opts.exposure_smooth}")
 

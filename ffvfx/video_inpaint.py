@@ -37,6 +37,7 @@ import numpy as np
 from ffvfx import cache
 from ffvfx.atomic import atomic_path, write_text
 from ffvfx.errors import FfvfxError
+from ffvfx.numbers import within
 from ffvfx.outputs import check_output, same_file
 from ffvfx.probe import VideoInfo, frame_range, probe
 from ffvfx.progress import ProgressBar
@@ -98,14 +99,11 @@ def check(opts: Options) -> None:
     if opts.candidates > MAX_CANDIDATES:
         raise FfvfxError(f"--candidates takes 1..{MAX_CANDIDATES} pictures per keyframe, "
                          f"got {opts.candidates}")
-    if not 0 <= opts.overlay_original <= 1:
-        raise FfvfxError(f"--overlay-original takes a weight 0..1, got {opts.overlay_original:g}")
+    within("--overlay-original", opts.overlay_original, 0, 1)
     if not 0 < opts.sensitivity <= 1000:
         raise FfvfxError(f"--sensitivity takes more than 0 and at most 1000, got {opts.sensitivity:g}")
-    if not 0 <= opts.feather <= 100:
-        raise FfvfxError(f"--feather takes 0..100 px, got {opts.feather:g}")
-    if not 0 <= opts.guidance <= 100:
-        raise FfvfxError(f"--guidance takes 0..100, got {opts.guidance:g}")
+    within("--feather", opts.feather, 0, 100, "px")
+    within("--guidance", opts.guidance, 0, 100)
     if opts.max_group < 1:
         raise FfvfxError(f"--max-group takes 1 or more frames, got {opts.max_group}")
 

@@ -300,7 +300,7 @@ def test_unsupported_output_containers_are_refused_up_front(tiny, tmp_path, monk
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("overlay_original", 2.0, "--overlay-original takes a weight 0..1"),
+    ("overlay_original", 2.0, "--overlay-original takes 0..1"),
     ("sensitivity", float("inf"), "--sensitivity takes more than 0"),
     ("sensitivity", 0.0, "--sensitivity takes more than 0"),
     ("feather", float("nan"), "--feather takes 0..100 px"),
