@@ -818,14 +818,17 @@ def studio_command(**kw) -> None:
         assets = studio.prepare(info.path, alpha, tools, info, opts, say=_notes(common["quiet"]),
                                 quiet=common["quiet"])
         apply = studio.effect(assets, info, opts)
-        if renders:
-            # self-contained: the assets are movie= sources (ffmpeg -i IN -/filter_complex graph.txt)
-            studio.write_folder(output, assets, printable_graph(apply, info=info).script(),
-                                common["overwrite"])
+        if renders:  # self-contained: the assets are movie= sources (-/filter_complex graph.txt)
+            folder.append(lambda: studio.write_folder(output, assets,
+                                                      printable_graph(apply, info=info).script(),
+                                                      common["overwrite"]))
         return apply
 
+    folder: list[Callable[[], object]] = []  # the studio folder, written once the video is
     models = [opts.model, opts.controlnet, opts.depth_model]
     deliver(make, common, [alpha, *models])
+    for write in folder:
+        write()
 
 
 _second_argument(studio_command, "alpha_path")
