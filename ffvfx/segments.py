@@ -1,7 +1,8 @@
 """Segment-parallel rendering (``--jobs N``): one render cut by frame index into N pieces.
 
 Each segment is rendered by its own ffmpeg: decoded from ``reach`` frames before its first frame
-(an accurate seek half a frame before it, so rounded timestamps never move the cut), run through
+(an accurate seek just before that frame's own packet time, :func:`ffvfx.render.cut_args`, so
+rounded timestamps never move the cut), run through
 the same graph, trimmed of that pre-roll, encoded with the job's encoder, and the pieces joined by
 the concat demuxer without re-encoding; the audio is copied once from the input in that join.
 
