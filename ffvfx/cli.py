@@ -20,7 +20,7 @@ from ffvfx.analysis import camera
 from ffvfx.analysis import loops as loop_analysis
 from ffvfx.analysis import mask as mask_analysis
 from ffvfx.analysis import plate as plate_analysis
-from ffvfx.analysis.alpha import check_alpha
+from ffvfx.analysis.alpha import check_alpha, side_fits
 from ffvfx.atomic import atomic_folder, write_text
 from ffvfx.cli_paths import INPUT_PATH, InputPath
 from ffvfx.cli_types import (
@@ -58,7 +58,7 @@ from ffvfx.matting.model import DEFAULT_MODEL, ModelOptions
 from ffvfx.matting.stream import ALPHA_CODECS, refine_line
 from ffvfx.numbers import MAX_FRAMES_BACK, MAX_JOBS, decimal
 from ffvfx.outputs import check_output
-from ffvfx.probe import VideoInfo, frame_range, probe, side_origin
+from ffvfx.probe import VideoInfo, frame_range, probe
 from ffvfx.rawvideo import check_decodes
 from ffvfx.render import (
     Effect,
@@ -345,22 +345,8 @@ def _side_input(path: str, info: VideoInfo | None, common: dict, tools, what: st
     side = probe(path, tools)
     if info is None:
         return Input(path, label=what, aligned=True)
-    if (side.width, side.height) != (info.width, info.height):
-        raise FfvfxError(f"--{what} {path} is {side.width}x{side.height}, the input is "
-                         f"{info.width}x{info.height}")
-    origin = side_origin(side, info, common["start"], common["duration"])
-    if origin is None:
-        raise FfvfxError(f"--{what} {path} has {side.frames} frames, the input has {info.frames}"
-                         + _range_frames_note(info, common["start"], common["duration"]))
+    origin = side_fits(path, side, info, f"--{what}", common["start"], common["duration"])
     return aligned_input(path, side, info, what, origin)
-
-
-def _range_frames_note(info: VideoInfo, start: float | None, duration: float | None) -> str:
-    """`` (the range has N)`` when a --start/--duration range is given, for length mismatches."""
-    if not (start or duration):
-        return ""
-    first, end = frame_range(info, start, duration)
-    return f" and the --start/--duration range {end - first}: a side file needs one frame per either"
 
 
 @main.command("loop")

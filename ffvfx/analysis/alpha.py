@@ -34,12 +34,25 @@ def check_alpha(path: str, info: VideoInfo, tools: Toolchain, *, exact_length: b
     alpha (its frame 0 is the range's first frame), False for one of the whole input.
     """
     side = probe(path, tools)
-    if (side.width, side.height) != (info.width, info.height):
-        raise FfvfxError(f"{what} {path} is {side.width}x{side.height}, the input is "
-                         f"{info.width}x{info.height}: an alpha must be the input's size")
     if side.fps and info.fps and abs(float(side.fps) / float(info.fps) - 1) > 1e-3:
         raise FfvfxError(f"{what} {path} runs at {float(side.fps):.3f} fps, the input at "
                          f"{float(info.fps):.3f} fps: an alpha must have the input's frame rate")
+    origin = side_fits(path, side, info, what, start, duration, exact_length)
+    if not side.pix_fmt.startswith(("gray", "ya", "y8", "y16")) and _coloured(path, side, tools):
+        raise FfvfxError(f"{what} {path} is a colour video ({side.pix_fmt} with coloured pixels); "
+                         "it should be a gray matte (white = subject), e.g. from ffvfx matte")
+    return origin != 0
+
+
+def side_fits(path: str, side: VideoInfo, info: VideoInfo, what: str, start: float | None,
+              duration: float | None, exact_length: bool = False) -> int:
+    """The frame of ``info`` that the side file ``path`` (probed as ``side``) starts at (see
+    :func:`~ffvfx.probe.side_origin`), after checking it has the input's size and one frame per
+    input frame or per frame of the range; raises FfvfxError (one line). ``exact_length``: a
+    whole-input side file may not be longer either."""
+    if (side.width, side.height) != (info.width, info.height):
+        raise FfvfxError(f"{what} {path} is {side.width}x{side.height}, the input is "
+                         f"{info.width}x{info.height}: an alpha must be the input's size")
     origin = side_origin(side, info, start, duration)
     if origin is None or exact_length and origin == 0 and side.frames is not None \
             and info.frames is not None and side.frames != info.frames:
@@ -48,10 +61,7 @@ def check_alpha(path: str, info: VideoInfo, tools: Toolchain, *, exact_length: b
         raise FfvfxError(f"{what} {path} has {side.frames} frames, the input has {info.frames}"
                          f"{ranged}: an alpha must have one frame per input frame"
                          + (" or per frame of the range" if ranged else ""))
-    if not side.pix_fmt.startswith(("gray", "ya", "y8", "y16")) and _coloured(path, side, tools):
-        raise FfvfxError(f"{what} {path} is a colour video ({side.pix_fmt} with coloured pixels); "
-                         "it should be a gray matte (white = subject), e.g. from ffvfx matte")
-    return origin != 0
+    return origin
 
 
 def _coloured(path: str, side: VideoInfo, tools: Toolchain, looks: int = 3) -> bool:
