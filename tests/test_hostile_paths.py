@@ -200,15 +200,20 @@ def _refused(work: Path, argv: list[str], victim: Path, capsys, batch: bool = Fa
     return line
 
 
+@pytest.fixture
+def work(clips, tmp_path, monkeypatch):
+    """A private copy of the clips, as the current folder (the cases write and link there)."""
+    folder = tmp_path / "w"
+    shutil.copytree(clips, folder)
+    monkeypatch.chdir(folder)
+    return folder
+
+
 @pytest.mark.parametrize("overwrite", [False, True], ids=["no-y", "y"])
 @pytest.mark.parametrize("spelling", SPELLINGS)
 @pytest.mark.parametrize("slot", list(FILE_SLOTS))
-def test_file_output_that_is_an_input_is_refused(clips, tmp_path, monkeypatch, capsys, no_models,
-                                                 slot, spelling, overwrite):
+def test_file_output_that_is_an_input_is_refused(work, capsys, no_models, slot, spelling, overwrite):
     template, source, name = FILE_SLOTS[slot]
-    work = tmp_path / "w"
-    shutil.copytree(clips, work)
-    monkeypatch.chdir(work)
     given, out, victim = _file_case(work, source, name, spelling)
     argv = [a.replace("{X}", given).replace("{Y}", out) for a in template] + (["-y"] if overwrite else [])
     _refused(work, argv, victim, capsys)
@@ -217,12 +222,9 @@ def test_file_output_that_is_an_input_is_refused(clips, tmp_path, monkeypatch, c
 @pytest.mark.parametrize("overwrite", [False, True], ids=["no-y", "y"])
 @pytest.mark.parametrize("spelling", SPELLINGS)
 @pytest.mark.parametrize("slot", list(FOLDER_SLOTS))
-def test_folder_output_that_holds_an_input_is_refused(clips, tmp_path, monkeypatch, capsys, no_models,
-                                                      slot, spelling, overwrite):
+def test_folder_output_that_holds_an_input_is_refused(work, capsys, no_models, slot, spelling,
+                                                      overwrite):
     template, source, name = FOLDER_SLOTS[slot]
-    work = tmp_path / "w"
-    shutil.copytree(clips, work)
-    monkeypatch.chdir(work)
     given, folder, victim = _folder_case(work, source, name, spelling)
     argv = [a.replace("{X}", given).replace("{D}", folder) for a in template]
     if overwrite:  # batch passes -y on to the command
