@@ -1,6 +1,6 @@
 """Shared test fixtures: the ffmpeg under test, clip writing/decoding helpers, the ffvfx command.
 
-Everything here uses the ffmpeg that ffvfx itself would use (``ffvfx.toolchain.find()``), so the
+Everything here uses the ffmpeg that ffvfx itself would use (``ffvfx.ffmpeg.toolchain.find()``), so the
 whole suite runs once with the system ffmpeg and once more with ``FFVFX_FFMPEG`` pointing at
 another binary (the static 9.x inside imageio-ffmpeg, which has no ffplay/ffprobe):
 
@@ -9,7 +9,7 @@ another binary (the static 9.x inside imageio-ffmpeg, which has no ffplay/ffprob
 
 Fixtures (all session-scoped unless noted):
 
-- ``tools``: the :class:`ffvfx.toolchain.Toolchain` in use (skips everything if none is found).
+- ``tools``: the :class:`ffvfx.ffmpeg.toolchain.Toolchain` in use (skips everything if none is found).
 - ``ffmpeg``: its ffmpeg path; ``ffplay``: its ffplay path (skips the test when there is none).
 - ``media``: a :class:`Media` helper: write numpy RGB frames to a clip, decode a clip to numpy,
   measure audio, run ffmpeg, PSNR, file hashes.
@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ffvfx import toolchain
 from ffvfx.errors import FfvfxError
+from ffvfx.ffmpeg import toolchain
 
 _PPM_HEADER = re.compile(rb"P6\s+(\d+)\s+(\d+)\s+255\s")
 

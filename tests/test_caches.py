@@ -1,7 +1,7 @@
 """The cache layer (issue 16, item 8): a damaged entry is rebuilt with one line, never a failure.
 
 Every cache (toolchain capabilities, hw-probe.json, camera paths, subject masks, studio layers and
-clean alphas, inpainting attempts and candidates) goes through :mod:`ffvfx.cache`; each is
+clean alphas, inpainting attempts and candidates) goes through :mod:`ffvfx.ffmpeg.cache`; each is
 damaged in every way a file can be -- the wrong JSON type, missing keys, wrong value types,
 truncated JSON, a named file missing, truncated or replaced by a shorter video -- and the next
 use rebuilds it, saying ``ffvfx: cache entry PATH was damaged; rebuilt`` once. Before, a ``{}``
@@ -18,12 +18,14 @@ import cv2
 import numpy as np
 import pytest
 
-from ffvfx import cache, studio, toolchain, video_inpaint
-from ffvfx.analysis import camera, mask
 from ffvfx.cli import run_cli
-from ffvfx.probe import frame_times
-from ffvfx.targets import probe as hw_probe
-from ffvfx.toolchain import Toolchain
+from ffvfx.ffmpeg import cache, toolchain
+from ffvfx.ffmpeg.probe import frame_times
+from ffvfx.ffmpeg.targets import probe as hw_probe
+from ffvfx.ffmpeg.toolchain import Toolchain
+from ffvfx.pipelines import inpaint as video_inpaint
+from ffvfx.pipelines import studio
+from ffvfx.stages.analysis import camera, mask
 
 FPS = 25
 

@@ -1,7 +1,7 @@
 """Camera compensation: the measured path against the demo's known pan, the side-file cache, the
 per-frame expressions through real ffmpeg, and registration by pixels (PSNR on the background).
 
-Sign convention under test (ffvfx.demo): ``off[i] = (ox, oy)`` with
+Sign convention under test (ffvfx.stages.demo): ``off[i] = (ox, oy)`` with
 ``frame_i[y, x] == frame_0[y + oy, x + ox]`` for background pixels.
 """
 
@@ -15,10 +15,11 @@ import time
 import numpy as np
 import pytest
 
-from ffvfx import demo
-from ffvfx.analysis.camera import CameraPath, cached_path, measure_path, side_file
-from ffvfx.effects import register, timeline
-from ffvfx.graph import Graph, Input, filter
+from ffvfx.compiler import timeline
+from ffvfx.compiler.graph import Graph, Input, filter
+from ffvfx.effects import register
+from ffvfx.stages import demo
+from ffvfx.stages.analysis.camera import CameraPath, cached_path, measure_path, side_file
 
 SPECS = {
     "half": demo.DemoSpec(width=480, height=270, seconds=2.0, pan=(1.5, 0.5), seed=3),

@@ -16,11 +16,11 @@ import cv2
 import numpy as np
 import pytest
 
-from ffvfx import demo
 from ffvfx.cli import run_cli
+from ffvfx.compiler.graph import Input
 from ffvfx.effects import composite as composite_effect
-from ffvfx.graph import Input
-from ffvfx.render import printable_graph
+from ffvfx.ffmpeg.render import printable_graph
+from ffvfx.stages import demo
 
 SPEC = demo.DemoSpec(width=320, height=180, fps=30, seconds=2, pan=(0, 0))
 W, H, N = SPEC.width, SPEC.height, SPEC.frames

@@ -175,7 +175,7 @@ def tiny(tmp_path_factory):
     pytest.importorskip("transformers")
     import tiny_models
 
-    from ffvfx.ai import quiet
+    from ffvfx.stages.diffusion import quiet
     quiet()
     d = tmp_path_factory.mktemp("tiny")
     return {"sd": str(tiny_models.sd_inpaint(d / "sd")), "cn": str(tiny_models.controlnet(d / "cn")),
@@ -251,10 +251,10 @@ def test_conformance(case, tmp_path, media, capsys, request, monkeypatch):
              "--propagate", "hold", "--grow", "0", "--feather", "0", "--blend", "0", *lossless, "-q"],
             capsys)
     elif command == "loop":
-        from ffvfx import toolchain
-        from ffvfx.analysis.loops import Loop
-        from ffvfx.loop_output import encode
-        from ffvfx.probe import probe
+        from ffvfx.ffmpeg import toolchain
+        from ffvfx.ffmpeg.probe import probe
+        from ffvfx.pipelines.loop import encode
+        from ffvfx.stages.analysis.loops import Loop
         tools = toolchain.find()
         info = probe(str(clip), tools)
         out = tmp_path / "loop.webm"

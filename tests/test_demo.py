@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ffvfx.demo import (
+from ffvfx.stages.demo import (
     DEMO_DEFAULT,
     DemoSpec,
     background_plate,

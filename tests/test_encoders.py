@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from ffvfx.encoders import quality_args
 from ffvfx.errors import FfvfxError
+from ffvfx.ffmpeg.encoders import quality_args
 
 HW_ENCODERS = ("h264_nvenc", "hevc_nvenc", "h264_vaapi", "hevc_vaapi", "h264_qsv", "hevc_qsv")
 GENERIC = {"-c:v", "-b:v", "-q:v", "-global_quality"}  # ffmpeg's own options, not the encoder's

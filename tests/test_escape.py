@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ffvfx import escape
-from ffvfx.graph import Graph, Input, filter, source
-from ffvfx.toolchain import Toolchain
+from ffvfx.compiler import escape
+from ffvfx.compiler.graph import Graph, Input, filter, source
+from ffvfx.ffmpeg.toolchain import Toolchain
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from ffvfx.bench_hw import EFFECTS
-from ffvfx.targets import probe as hw_probe
-from ffvfx.targets.cuda import CUDA
+from bench.hw import EFFECTS
+from ffvfx.ffmpeg.targets import probe as hw_probe
+from ffvfx.ffmpeg.targets.cuda import CUDA
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ffvfx
-from ffvfx import toolchain
-from ffvfx.graph import Graph, Input, Stream, filter, filter_multi, source
-from ffvfx.toolchain import Toolchain
+from ffvfx.compiler.graph import Graph, Input, Stream, filter, filter_multi, source
+from ffvfx.ffmpeg import toolchain
+from ffvfx.ffmpeg.toolchain import Toolchain
 
 LABEL = re.compile(r"\[([^\]]*)\]")
 
@@ -471,7 +471,7 @@ def test_motion_on_ffvfx_stream_stays_ffvfx() -> None:
 def test_interop_keeps_option_values(tc: Toolchain, tmp_path: Path, positional: bool) -> None:
     """Keyword values arrive intact; a positional value ffmpeg-python would alter is refused."""
     ffmpeg = pytest.importorskip("ffmpeg")
-    from ffvfx.interop import to_ffmpeg_python
+    from ffvfx.compiler.interop import to_ffmpeg_python
 
     value, printed = "a:b c'd", tmp_path / "printed.txt"
     inp = Input()

@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ffvfx import watchdog
 from ffvfx.cli import run_cli
 from ffvfx.errors import FfvfxError
-from ffvfx.progress import ProgressBar
-from ffvfx.rawvideo import frames
-from ffvfx.render import execute
+from ffvfx.ffmpeg import watchdog
+from ffvfx.ffmpeg.progress import ProgressBar
+from ffvfx.ffmpeg.rawvideo import frames
+from ffvfx.ffmpeg.render import execute
 
 W, H, N, FPS = 64, 48, 10, 10
 TIMEOUT = 60  # s: a command on a bad input must end well within this
@@ -95,13 +95,13 @@ def no_models(monkeypatch):
     """Loading a model (or generating, painting) fails the test: a refusal must come first."""
     def loaded(*args, **kwargs):
         raise AssertionError("a model was loaded before the output was refused")
-    import ffvfx.matting.folder
-    import ffvfx.matting.model
-    import ffvfx.studio
-    import ffvfx.video_inpaint
-    for module, name in ((ffvfx.studio, "prepare"), (ffvfx.studio, "generate"),
-                         (ffvfx.video_inpaint, "run"), (ffvfx.matting.folder, "build"),
-                         (ffvfx.matting.model, "build")):
+    import ffvfx.pipelines.inpaint
+    import ffvfx.pipelines.matte
+    import ffvfx.pipelines.studio
+    import ffvfx.stages.matting.model
+    for module, name in ((ffvfx.pipelines.studio, "prepare"), (ffvfx.pipelines.studio, "generate"),
+                         (ffvfx.pipelines.inpaint, "run"), (ffvfx.pipelines.matte, "build"),
+                         (ffvfx.stages.matting.model, "build")):
         monkeypatch.setattr(module, name, loaded)
 
 
@@ -236,11 +236,11 @@ def test_inpaint_picks_from_its_own_work_folder_is_the_review_workflow(clips, tm
                                                                         capsys, no_models):
     """``--picks OUT_inpaint/picks.json`` reads the folder's own picks: not refused (that file is
     then left as it is); any other file of the folder as an input is."""
-    import ffvfx.video_inpaint
+    import ffvfx.pipelines.inpaint
 
     def painting(*args, **kwargs):
         raise FfvfxError("reached the painting")
-    monkeypatch.setattr(ffvfx.video_inpaint, "run", painting)
+    monkeypatch.setattr(ffvfx.pipelines.inpaint, "run", painting)
     work = tmp_path / "w"
     shutil.copytree(clips, work)
     monkeypatch.chdir(work)
@@ -461,6 +461,6 @@ def test_a_flood_of_ffmpeg_errors_is_kept_bounded():
 
 
 def test_probe_of_a_fifo_ends(tools, fifo, stall):
-    from ffvfx.probe import probe
+    from ffvfx.ffmpeg.probe import probe
     with pytest.raises(FfvfxError):
         probe(str(fifo), tools)

@@ -28,12 +28,14 @@ import numpy as np
 import pytest
 from conftest import ffvfx_argv
 
-from ffvfx import memory, outputs, studio, video_inpaint
 from ffvfx.cli import run_cli
-from ffvfx.effects import timeline
+from ffvfx.compiler import memory, timeline
+from ffvfx.compiler.graph import Graph, Input
 from ffvfx.effects.trails import trails
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Graph, Input
+from ffvfx.ffmpeg import outputs
+from ffvfx.pipelines import inpaint as video_inpaint
+from ffvfx.pipelines import studio
 
 
 def invoke(argv: list) -> tuple[int, str]:
@@ -254,7 +256,7 @@ def test_an_os_error_late_in_a_run_is_one_line(tiny, tmp_path, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device", str(tmp_path / "out.mp4"))
 
-    monkeypatch.setattr("ffvfx.render.execute", full)
+    monkeypatch.setattr("ffvfx.ffmpeg.render.execute", full)
     code, err = invoke(["motion", tiny, tmp_path / "out.mp4"])
     assert (code, err) == (1, f"ffvfx: error: {tmp_path / 'out.mp4'}: No space left on device\n")
 

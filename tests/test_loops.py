@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ffvfx import demo
+from ffvfx.stages import demo
 
 P = 24
 SPEC = demo.DemoSpec(width=320, height=180, seconds=5.0, pan=(0, 0), period=P, seed=3)
@@ -394,8 +394,8 @@ def test_preview_plays_the_best_loop(periodic, found, ffvfx_cmd, tools, tmp_path
 def test_crossfade_weights_follow_the_definition(tmp_path, media, tools):
     """The crossfade's frame j (0-based) is ``(1 - w) * frame(end - N + j) + w * frame(start - N + j)``
     with ``w = (j + 1) / (N + 1)`` (blend's ``N`` counts from 1: it was one step ahead)."""
-    from ffvfx.analysis.loops import Loop
-    from ffvfx.loop_output import encode
+    from ffvfx.pipelines.loop import encode
+    from ffvfx.stages.analysis.loops import Loop
     frames = np.repeat(np.repeat((20 + 9 * np.arange(24))[:, None, None, None], 16, 1), 16, 2)
     frames = np.repeat(frames, 3, -1).astype(np.uint8)
     clip = media.write(tmp_path / "ramp.mkv", frames, fps=24)

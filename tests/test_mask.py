@@ -10,12 +10,12 @@ import cv2
 import numpy as np
 import pytest
 
-from ffvfx.analysis import mask as maskmod
-from ffvfx.analysis.mask import apply_mask, cached_mask, mask_key, write_mask
-from ffvfx.demo import DemoSpec, background_plate, camera_path, render_frames, write_demo
+from ffvfx.compiler.graph import Graph, Input
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Graph, Input
-from ffvfx.probe import probe
+from ffvfx.ffmpeg.probe import probe
+from ffvfx.stages.analysis import mask as maskmod
+from ffvfx.stages.analysis.mask import apply_mask, cached_mask, mask_key, write_mask
+from ffvfx.stages.demo import DemoSpec, background_plate, camera_path, render_frames, write_demo
 
 STATIC = DemoSpec(width=320, height=180, fps=30, seconds=2.0, pan=(0.0, 0.0), period=60, seed=3)
 PAN = DemoSpec(width=320, height=180, fps=30, seconds=2.0, pan=(2.0, 0.5), period=60, seed=3)

@@ -12,15 +12,15 @@ import cv2
 import numpy as np
 import pytest
 
-from ffvfx.demo import DemoSpec, background_plate, render_frames
 from ffvfx.effects.refine import Refine
 from ffvfx.errors import FfvfxError
-from ffvfx.matting import model as models
-from ffvfx.matting.blobs import remove_blobs
-from ffvfx.matting.model import Matter, ModelOptions
-from ffvfx.matting.stream import write_matte
-from ffvfx.probe import probe
-from ffvfx.rawvideo import frames
+from ffvfx.ffmpeg.probe import probe
+from ffvfx.ffmpeg.rawvideo import frames
+from ffvfx.stages.demo import DemoSpec, background_plate, render_frames
+from ffvfx.stages.matting import model as models
+from ffvfx.stages.matting.blobs import remove_blobs
+from ffvfx.stages.matting.model import Matter, ModelOptions
+from ffvfx.stages.matting.stream import write_matte
 
 SPEC = DemoSpec(width=480, height=270, fps=30, seconds=1.0, pan=(0.0, 0.0), period=30, seed=4)
 SCREEN = np.array([44, 177, 72], np.float32)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from ffvfx.errors import FfvfxError
-from ffvfx.matting import model as matting_model
-from ffvfx.matting.model import ModelOptions
+from ffvfx.stages.matting import model as matting_model
+from ffvfx.stages.matting.model import ModelOptions
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -54,7 +54,7 @@ def orange_clip(n=10, w=64, h=48):
 
 @pytest.mark.parametrize("split", [1, 3, 4])
 def test_fake_rvm_order_states_and_reset(split):
-    from ffvfx.matting.rvm import RvmMatter
+    from ffvfx.stages.matting.rvm import RvmMatter
 
     frames = orange_clip()
     session = FakeRvmSession()
@@ -73,8 +73,8 @@ def test_fake_rvm_order_states_and_reset(split):
 
 
 def test_fake_rvm_through_stream(tmp_path, media, tools):
-    stream = pytest.importorskip("ffvfx.matting.stream")
-    from ffvfx.matting.rvm import RvmMatter
+    stream = pytest.importorskip("ffvfx.stages.matting.stream")
+    from ffvfx.stages.matting.rvm import RvmMatter
 
     frames = orange_clip(n=12)
     src = media.write(tmp_path / "in.mkv", frames, fps=24)
@@ -89,7 +89,7 @@ def test_fake_rvm_through_stream(tmp_path, media, tools):
 
 
 def test_auto_downsample_ratio():
-    from ffvfx.matting.rvm import auto_downsample_ratio
+    from ffvfx.stages.matting.rvm import auto_downsample_ratio
 
     assert auto_downsample_ratio(1920, 1080) == pytest.approx(512 / 1920)
     assert auto_downsample_ratio(320, 240) == 1.0
@@ -158,7 +158,7 @@ def test_selfie_real_weights():
 
 
 def test_missing_rvm_package_is_one_line(monkeypatch):
-    from ffvfx.matting import rvm
+    from ffvfx.stages.matting import rvm
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
     with pytest.raises(FfvfxError) as err:

@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 from ffvfx.cli import run_cli
+from ffvfx.compiler.graph import Graph, Input
 from ffvfx.effects.motion import motion
-from ffvfx.graph import Graph, Input
 
 MIN_PSNR = 35.0
 MIN_FRAME_PSNR = 33.0

@@ -1,13 +1,14 @@
 """Number options and numbers handed to ffmpeg.
 
 Every numeric option of every command (found by walking ``ffvfx.cli.main``, so a new option is
-covered without touching this file) takes one of the :mod:`ffvfx.cli_types` types; ``nan``,
+covered without touching this file) takes one of the :mod:`ffvfx.cli.options` types; ``nan``,
 infinities, ``1e308``, 30-digit counts and values past an option's range are refused in one
 ``ffvfx: error: --OPTION: ...`` line, before anything is read or written. A property test then
 runs every command for real on a tiny clip with extreme values, accepted or not: never a
 traceback, and a refusal leaves no output and no temporary file.
 
-Numbers reach ffmpeg through :func:`ffvfx.numbers.decimal` and :func:`ffvfx.numbers.seconds`:
+Numbers reach ffmpeg through :func:`ffvfx.compiler.numbers.decimal` and
+:func:`ffvfx.compiler.numbers.seconds`:
 plain fixed-point text that both ffmpeg builds parse (``--start 1e-5`` used to reach ffmpeg as
 ``1e-05``, which its time parser rejects).
 """
@@ -29,9 +30,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ffvfx.cli import main, run_cli
-from ffvfx.cli_types import Length, Number, Numbers, Size
-from ffvfx.graph import Graph, Input
-from ffvfx.numbers import decimal, seconds
+from ffvfx.cli.options import Length, Number, Numbers, Size
+from ffvfx.compiler.graph import Graph, Input
+from ffvfx.compiler.numbers import decimal, seconds
 
 W, H, N, FPS = 32, 32, 8, 30
 NUMBER_TYPES = (Number, Length, Numbers, Size)

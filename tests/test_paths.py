@@ -36,10 +36,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ffvfx import batch, demo, escape, sources, toolchain
 from ffvfx.cli import main, run_cli
+from ffvfx.compiler import escape
+from ffvfx.compiler.graph import Graph, Input, filter, source
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Graph, Input, filter, source
+from ffvfx.ffmpeg import sources, toolchain
+from ffvfx.scale import batch
+from ffvfx.stages import demo
 
 W, H, N, FPS = 64, 48, 10, 10
 RED = (255, 0, 0)
@@ -482,7 +485,7 @@ def test_lavfi_option_renders_and_refuses_in_one_line(work, media, capsys):
 
 
 def test_preview_argv_opens_files_by_the_rule(tools):
-    from ffvfx.preview import preview_argv
+    from ffvfx.ffmpeg.preview import preview_argv
     if not tools.ffplay:
         pytest.skip("no ffplay")
     graph = Graph(Input().video.filter("negate"))

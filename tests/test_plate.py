@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from ffvfx import demo
-from ffvfx.analysis import plate as plate_analysis
 from ffvfx.cli import run_cli
-from ffvfx.matting.model import Matter
-from ffvfx.rawvideo import frames
+from ffvfx.ffmpeg.rawvideo import frames
+from ffvfx.stages import demo
+from ffvfx.stages.analysis import plate as plate_analysis
+from ffvfx.stages.matting.model import Matter
 
 SPEC = demo.DemoSpec(width=320, height=180, fps=30, seconds=2, pan=(0, 0))
 W, H = SPEC.width, SPEC.height
@@ -103,7 +103,7 @@ class TruthMatter(Matter):
 
 def test_auto_mattes_first_with_the_default_model(scene, media, tmp_path, capsys, monkeypatch):
     """``auto`` builds the default model and mattes the time range into a temporary alpha."""
-    import ffvfx.matting.model as model
+    import ffvfx.stages.matting.model as model
 
     built = []
 

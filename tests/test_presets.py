@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from ffvfx import presets, toolchain
 from ffvfx.errors import FfvfxError
-from ffvfx.toolchain import Toolchain
+from ffvfx.ffmpeg import toolchain
+from ffvfx.ffmpeg.toolchain import Toolchain
+from ffvfx.pipelines import presets
 
 REPO = Path(__file__).resolve().parent.parent
 FILTERS = REPO / "filters"
@@ -77,7 +78,7 @@ def test_write_presets_regenerates_and_prunes(tmp_path):
 
 
 def test_module_entry_point(tmp_path):
-    run = [sys.executable, "-m", "ffvfx.presets"]
+    run = [sys.executable, "-m", "ffvfx.pipelines.presets"]
     assert subprocess.run(run + ["--check", str(tmp_path)], capture_output=True).returncode == 1
     assert subprocess.run(run + [str(tmp_path)], capture_output=True).returncode == 0
     assert subprocess.run(run + ["--check", str(tmp_path)], capture_output=True).returncode == 0

@@ -17,9 +17,9 @@ import pytest
 from conftest import FPS, FRAMES
 
 from ffvfx.effects.motion import motion
-from ffvfx.preview import preview_argv
-from ffvfx.render import printable_graph
-from ffvfx.sources import Source
+from ffvfx.ffmpeg.preview import preview_argv
+from ffvfx.ffmpeg.render import printable_graph
+from ffvfx.ffmpeg.sources import Source
 
 _PROBLEM = re.compile(r"error|fail|invalid|no such|unable|cannot", re.I)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from conftest import ffvfx_argv
 
-from ffvfx import demo
+from ffvfx.stages import demo
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: /proc, prctl")
 
@@ -223,7 +223,7 @@ def test_kill_9_leaves_no_ffmpeg_and_the_next_run_cleans_up(clips, tmp_path, slo
 
 def test_a_live_runs_temporaries_are_not_cleaned(tmp_path):
     """Leftovers are only those of dead owners: by pid, and by the lock a live owner holds."""
-    from ffvfx.atomic import atomic_path, clear_leftovers
+    from ffvfx.ffmpeg.atomic import atomic_path, clear_leftovers
     out = tmp_path / "r.mp4"
     with atomic_path(out, overwrite=False) as mine:
         Path(mine).write_bytes(b"x")

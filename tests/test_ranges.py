@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from test_conformance import DELAY, LAYERS, SPACING, coded_frames, oracle, write_clip
 
-from ffvfx import cli, toolchain
-from ffvfx.probe import probe
+from ffvfx import cli
+from ffvfx.ffmpeg import toolchain
+from ffvfx.ffmpeg.probe import probe
 
 
 @pytest.fixture

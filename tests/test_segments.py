@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ffvfx import demo, segments
+from ffvfx.compiler.graph import Graph, Input, source
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Graph, Input, source
+from ffvfx.scale import segments
+from ffvfx.stages import demo
 
 SPEC = demo.DemoSpec(width=192, height=108, fps=30, seconds=3.0, pan=(1.5, 0.5), seed=3)
 LOSSLESS = ("--encoder", "libx264", "--qp", "0", "--preset", "ultrafast")
@@ -79,8 +80,8 @@ def test_split_covers_every_frame_once_with_its_preroll():
 def test_cuts_land_just_before_each_frame_by_its_own_time():
     """``cut_args`` finds frames by the packets' times: Matroska's 1 ms ticks at 30 fps, a file
     that starts at 0.5 s, and a variable-rate file all cut on the asked frames."""
-    from ffvfx.probe import VideoInfo
-    from ffvfx.render import cut_args
+    from ffvfx.ffmpeg.probe import VideoInfo
+    from ffvfx.ffmpeg.render import cut_args
 
     def info(times, start=0.0, fps=Fraction(30)):
         return VideoInfo("x.mkv", 64, 48, fps, len(times), None, "yuv420p", 0, None, False,
@@ -106,7 +107,7 @@ def test_cuts_land_just_before_each_frame_by_its_own_time():
 def test_reach_counts_the_main_input_and_aligned_files_only():
     main, still = Input(), Input("plate.png")
     looped = still.video.filter("loop", loop=-1, size=1)
-    from ffvfx.graph import filter as join
+    from ffvfx.compiler.graph import filter as join
     out = join([looped, main.video.filter("tpad", start=5)], "overlay")
     assert Graph(out, [main]).reach() == 5
     matte = Input("alpha.mkv", aligned=True)
@@ -198,14 +199,14 @@ def test_variable_frame_rate_renders_in_one_pass(ffvfx_cmd, media, scenes, tmp_p
 # -- failures ------------------------------------------------------------------------------------
 def _job(clips, tmp_path, **kw):
     from ffvfx.effects.motion import motion
-    from ffvfx.render import Encoding, Job
-    from ffvfx.sources import resolve
+    from ffvfx.ffmpeg.render import Encoding, Job
+    from ffvfx.ffmpeg.sources import resolve
     return Job(resolve(str(clips / "pan.mkv")), str(tmp_path / "out.mkv"), motion,
                Encoding("libx264", qp=0, preset="ultrafast"), quiet=True, **kw)
 
 
 def test_a_segment_failing_once_is_retried(clips, tools, tmp_path, monkeypatch, media):
-    from ffvfx import render
+    from ffvfx.ffmpeg import render
     real, calls = render.execute, []
 
     def flaky(argv, bar, running=None):
@@ -221,7 +222,7 @@ def test_a_segment_failing_once_is_retried(clips, tools, tmp_path, monkeypatch, 
 
 def test_a_segment_failing_twice_fails_the_render_named_and_leaves_nothing(clips, tools, tmp_path,
                                                                          monkeypatch):
-    from ffvfx import render
+    from ffvfx.ffmpeg import render
     real = render.execute
 
     def broken(argv, bar, running=None):
@@ -274,7 +275,7 @@ def ray_local():
 
 
 def test_ray_segments_equal_one_pass(clips, tools, tmp_path, media, ray_local):
-    from ffvfx.render import run
+    from ffvfx.ffmpeg.render import run
     run(_job(clips, tmp_path), tools)
     (tmp_path / "out.mkv").rename(tmp_path / "one.mkv")
     run(_job(clips, tmp_path, jobs=3, ray="local"), tools)
@@ -283,8 +284,8 @@ def test_ray_segments_equal_one_pass(clips, tools, tmp_path, media, ray_local):
 
 
 def test_ray_batch_of_three_with_a_corrupt_one(clips, tmp_path, media, ray_local):
-    from ffvfx import batch
     from ffvfx.cli import main
+    from ffvfx.scale import batch
     bad = tmp_path / "broken.mkv"
     bad.write_bytes(b"\x1aE\xdf\xa3 not really matroska" * 50)
     out = tmp_path / "out"

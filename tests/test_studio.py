@@ -14,16 +14,16 @@ pytest.importorskip("transformers")
 
 import tiny_models  # noqa: E402
 
-from ffvfx.analysis import exposure  # noqa: E402
+from ffvfx.compiler.graph import Graph  # noqa: E402
 from ffvfx.effects.parallax import Layer, needed_margin, parallax, shifts  # noqa: E402
 from ffvfx.errors import FfvfxError  # noqa: E402
-from ffvfx.graph import Graph  # noqa: E402
-from ffvfx.studio import generation_size  # noqa: E402
+from ffvfx.pipelines.studio import generation_size  # noqa: E402
+from ffvfx.stages.analysis import exposure  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    from ffvfx.ai import quiet
+    from ffvfx.stages.diffusion import quiet
     quiet()
     d = tmp_path_factory.mktemp("tiny")
     return {"sd": str(tiny_models.sd_inpaint(d / "sd")), "cn": str(tiny_models.controlnet(d / "cn")),
@@ -122,7 +122,7 @@ def test_studio_folder_and_log(studio_run, models, shot):
 def test_rerender_with_another_depth_scale_runs_no_model(studio_run, shot, monkeypatch, media):
     d, cache, _ = studio_run
     from ffvfx import cli
-    from ffvfx.ai import depth, inpaint
+    from ffvfx.stages.diffusion import depth, inpaint
 
     def refuse(*a, **k):
         raise AssertionError("a model was loaded")

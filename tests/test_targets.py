@@ -19,16 +19,16 @@ from pathlib import Path
 import pytest
 from conftest import ffvfx_argv
 
-from ffvfx import toolchain
+from ffvfx.compiler.graph import Graph, Input
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Graph, Input
-from ffvfx.probe import VideoInfo
-from ffvfx.targets import Plan, decode_problem
-from ffvfx.targets import probe as hw_probe
-from ffvfx.targets.cuda import CUDA
-from ffvfx.targets.lower import lower
-from ffvfx.targets.qsv import QSV
-from ffvfx.targets.vaapi import VAAPI
+from ffvfx.ffmpeg import toolchain
+from ffvfx.ffmpeg.probe import VideoInfo
+from ffvfx.ffmpeg.targets import Plan, decode_problem
+from ffvfx.ffmpeg.targets import probe as hw_probe
+from ffvfx.ffmpeg.targets.cuda import CUDA
+from ffvfx.ffmpeg.targets.lower import lower
+from ffvfx.ffmpeg.targets.qsv import QSV
+from ffvfx.ffmpeg.targets.vaapi import VAAPI
 
 GOLDEN = Path(__file__).parent / "golden" / "hw"
 TARGETS = ("cuda", "vaapi", "qsv")
@@ -309,7 +309,7 @@ def test_lowering_moves_exact_twins_to_the_device(build, expected):
 
 
 def test_a_split_input_is_downloaded_once():
-    from ffvfx.graph import filter
+    from ffvfx.compiler.graph import filter
     main = Input("in.mp4")
     out = filter([main.video, main.video.filter("scale", w=32, h=32)], "overlay")
     plan = Plan(CUDA, decode=True, encode=True, encoder="h264_nvenc")
@@ -347,7 +347,7 @@ def machine(monkeypatch, tmp_path):
     def install(answers, nodes=()):
         m = Machine(answers)
         monkeypatch.setattr(hw_probe, "_run", m)
-        monkeypatch.setattr("ffvfx.targets.vaapi.render_nodes", lambda: list(nodes))
+        monkeypatch.setattr("ffvfx.ffmpeg.targets.vaapi.render_nodes", lambda: list(nodes))
         real = os.path.exists
         monkeypatch.setattr(hw_probe.os.path, "exists", lambda p: str(p) in nodes or real(p))
         return m
@@ -363,7 +363,7 @@ def _plan(tools, spec, info=None, encoder=None, say=None):
 
 
 def test_auto_picks_cuda_when_it_decodes_and_encodes(tools, machine, workdir):
-    from ffvfx.probe import probe
+    from ffvfx.ffmpeg.probe import probe
     machine({"vaapi": "unused", "qsv": NO_QSV})
     notes = []
     plan = _plan(tools, "auto", probe(str(workdir / "in.mp4"), tools), say=notes)
@@ -372,7 +372,7 @@ def test_auto_picks_cuda_when_it_decodes_and_encodes(tools, machine, workdir):
 
 
 def test_auto_on_a_gpu_without_nvenc_decodes_there_and_encodes_on_the_cpu(tools, machine, workdir):
-    from ffvfx.probe import probe
+    from ffvfx.ffmpeg.probe import probe
     machine({"h264_nvenc": H100_NVENC, "qsv": NO_QSV})
     notes = []
     plan = _plan(tools, "auto", probe(str(workdir / "in.mp4"), tools), say=notes)
@@ -499,7 +499,7 @@ def test_gpu_kit_runs_its_commands_with_the_standard_library(tmp_path, tools):
     set against itself), give every effect and a passing table."""
     import sys
 
-    from ffvfx import gpukit
+    from tools.gpukit import gpukit
     kit = tmp_path / "kit"
     gpukit.write_plan(kit, ["320x180"], 0.5, 14)
     plan = __import__("json").loads((kit / "commands.json").read_text())

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ffvfx import toolchain
-from ffvfx.progress import ProgressBar
+from ffvfx.ffmpeg import toolchain
+from ffvfx.ffmpeg.progress import ProgressBar
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +137,9 @@ def test_camera_specs_become_ffplay_device_inputs(spec, expected, tools):
     (no -loop)."""
     if not tools.ffplay:
         pytest.skip("no ffplay")
-    from ffvfx.graph import Graph, Input
-    from ffvfx.preview import preview_argv
-    from ffvfx.sources import camera
+    from ffvfx.compiler.graph import Graph, Input
+    from ffvfx.ffmpeg.preview import preview_argv
+    from ffvfx.ffmpeg.sources import camera
     argv = preview_argv(Graph(Input().video.filter("negate")), camera(spec, "640x480", 15), tools)
     assert argv[-len(expected):] == expected and "-loop" not in argv
     assert argv[argv.index("-vf") + 1] == "negate"

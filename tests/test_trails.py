@@ -34,9 +34,9 @@ import cv2
 import numpy as np
 import pytest
 
+from ffvfx.compiler.graph import Graph, Input
 from ffvfx.effects.trails import OPERATORS, trails
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Graph, Input
 
 N_FRAMES = 50
 
@@ -322,8 +322,8 @@ def test_ghosts_with_camera_compensation(media, tmp_path, operator):
     """A 2 px/frame pan with a square moving 3 px/frame on screen: with the camera hook the
     background stays as it came in and the square's trail lies where it was in the world
     (echo k at ``x_{n-d} - 2d`` on screen, ``d = k*spacing``); without it the pan itself ghosts."""
-    from ffvfx.analysis.camera import CameraPath
     from ffvfx.effects.register import echo_register
+    from ffvfx.stages.analysis.camera import CameraPath
 
     layers, spacing, size, pan, n_frames = 3, 3, 12, 2, 24
     frames, corners = _trail_scene(n_frames, 160, 96, 110, size, 230, start=(64, 42), step=3, pan=pan)

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ffvfx import demo
+from ffvfx.stages import demo
 
 SPEC = demo.DemoSpec(width=320, height=180, seconds=2.0, pan=(1.5, 0.5), seed=5)
 LAYERS, SPACING = 3, 4

@@ -13,8 +13,8 @@ pytest.importorskip("diffusers")
 
 import tiny_models  # noqa: E402
 
-from ffvfx.analysis import keyframes as kf  # noqa: E402
-from ffvfx.analysis.flow import carry  # noqa: E402
+from ffvfx.stages.analysis import keyframes as kf  # noqa: E402
+from ffvfx.stages.analysis.flow import carry  # noqa: E402
 
 W, H, N = 160, 96, 60
 BOX = (slice(24, 72), slice(48, 112))  # the masked region (rows, cols)
@@ -30,7 +30,7 @@ def smooth(seed: int, h: int = H, w: int = W) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    from ffvfx.ai import quiet
+    from ffvfx.stages.diffusion import quiet
     quiet()
     return str(tiny_models.sd_inpaint(tmp_path_factory.mktemp("tiny") / "sd"))
 
@@ -144,7 +144,7 @@ def test_picks_rerender_runs_no_model(painted, clip, model, monkeypatch, media):
     out, work = painted
     d, _ = clip
     from ffvfx import cli
-    from ffvfx.ai import inpaint
+    from ffvfx.stages.diffusion import inpaint
 
     def refuse(*a, **k):
         raise AssertionError("the pipeline loader was called")
@@ -224,8 +224,8 @@ def test_dropped_groups_are_rebuilt_by_interpolation(media, tmp_path):
     """Frames 10-14 of the patches jump to white; dropped, they are rebuilt from frames 9 and 15."""
     from fractions import Fraction
 
+    from ffvfx.compiler.graph import Graph, Input
     from ffvfx.effects.patch import patch
-    from ffvfx.graph import Graph, Input
     n = 30
     ramp = np.stack([np.full((48, 64, 3), 40 + 4 * f, np.uint8) for f in range(n)])
     bad = ramp.copy()
@@ -320,7 +320,8 @@ def test_jobs_rerender_equals_one_pass(painted, clip, model, monkeypatch, media)
 def test_keyframes_painted_on_ray_actors_match_local_painting(clip, model):
     """The actor path (one per GPU, one here) paints what the local painter paints, seed for seed."""
     ray = pytest.importorskip("ray")
-    from ffvfx import cluster, video_inpaint
+    from ffvfx.pipelines import inpaint as video_inpaint
+    from ffvfx.scale import cluster
     d, src = clip
     opts = video_inpaint.Options(prompt="a brick wall", model=model, resolution=64, steps=2, denoise=0.9,
                                  device="cpu")

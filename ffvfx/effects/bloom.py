@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ffvfx.graph import Stream, filter, filter_multi
-from ffvfx.numbers import decimal
+from ffvfx.compiler.graph import Stream, filter, filter_multi
+from ffvfx.compiler.numbers import decimal
 
 Reference = Callable[[Stream], Stream]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ffvfx.effects import timeline
-from ffvfx.graph import Stream, filter
+from ffvfx.compiler import timeline
+from ffvfx.compiler.graph import Stream, filter
 
 
 def compare(picture: Stream, mattes: Sequence[tuple[str, Stream]], *, size: tuple[int, int],

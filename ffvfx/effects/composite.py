@@ -17,7 +17,7 @@ Backgrounds (:func:`background` reads what the user typed):
 Fits: ``cover`` scales to fill the frame and crops the centre, ``contain`` scales to fit inside
 and pads with ``pad_color``, ``stretch`` scales to the frame ignoring the aspect ratio.
 
-Every stream is put on the regular time grid first (:func:`ffvfx.effects.timeline.regular`):
+Every stream is put on the regular time grid first (:func:`ffvfx.compiler.timeline.regular`):
 ``alphamerge`` and ``overlay`` pair frames by timestamp, and a Matroska alpha has 1 ms ticks.
 The output has the input's frame count: the background never ends, the overlay stops with the
 foreground (``shortest=1``).
@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from ffvfx.effects import timeline
+from ffvfx.compiler import timeline
+from ffvfx.compiler.graph import Input, Stream, filter, source
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Input, Stream, filter, source
 
 FITS = ("cover", "contain", "stretch")
 

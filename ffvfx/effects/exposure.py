@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ffvfx.compiler.graph import Stream
 from ffvfx.effects.register import per_frame
-from ffvfx.graph import Stream
 
 
 def needed(gains: Sequence[float] | None) -> bool:

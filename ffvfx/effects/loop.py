@@ -2,7 +2,7 @@
 
 Frame numbers are 0-based counts of decoded frames (``trim=start_frame/end_frame`` counts frames,
 not time, so the cut is frame-exact whatever the container's timestamps); the frames are put on a
-regular time grid first (:func:`ffvfx.effects.timeline.regular`) and the loop starts at time 0.
+regular time grid first (:func:`ffvfx.compiler.timeline.regular`) and the loop starts at time 0.
 
 Crossfade over ``N`` frames keeps the loop ``end - start`` frames long: its last N frames blend
 the frames ``end - N .. end - 1`` into the N frames that come just before ``start``
@@ -13,8 +13,8 @@ j = 0..N-1, so the last frame shown leads into frame ``start`` as frame ``start 
 
 from __future__ import annotations
 
-from ffvfx.effects import timeline
-from ffvfx.graph import Stream, filter
+from ffvfx.compiler import timeline
+from ffvfx.compiler.graph import Stream, filter
 
 FORMATS = ("webm", "mp4", "gif")
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ffvfx.compiler import timeline
+from ffvfx.compiler.graph import Stream, filter, filter_multi
+from ffvfx.compiler.numbers import decimal
 from ffvfx.effects import bloom as bloom_layer
-from ffvfx.effects import timeline
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Stream, filter, filter_multi
-from ffvfx.numbers import decimal
 
 MODES = ("gray", "black", "matte", "glow", "rgb")
 

@@ -4,7 +4,7 @@ The layers are images of the same oversized canvas (the frame plus ``margin`` px
 layer 0 is the whole background, opaque; layer k > 0 keeps only what is nearer than its band (its
 alpha). Per frame n, layer k is cropped at ``(margin + ox(n) * s_k, margin + oy(n) * s_k)`` with
 ``s_k = depth_scale * depth_k`` (``depth_k`` in 0..1, 1 nearest): with the camera convention of
-:mod:`ffvfx.analysis.camera` (``offsets[n]`` is how far the camera moved since frame 0), near layers
+:mod:`ffvfx.stages.analysis.camera` (``offsets[n]`` is how far the camera moved since frame 0), near layers
 slide further than far ones. The layers are stacked far to near; the exposure gain per frame then
 scales the result (:mod:`ffvfx.effects.exposure`). Per-frame values are expressions of ``n``
 (balanced ``if(lt(n,K),...)`` trees), not ``sendcmd``, so they land on the exact frame.
@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ffvfx.effects import timeline
+from ffvfx.compiler import timeline
+from ffvfx.compiler.graph import Input, Stream, filter
 from ffvfx.effects.exposure import expose
 from ffvfx.effects.register import per_frame
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Input, Stream, filter
 
 
 @dataclass(frozen=True)

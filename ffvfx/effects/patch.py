@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from ffvfx.effects import timeline
+from ffvfx.compiler import timeline
+from ffvfx.compiler.graph import Stream, filter
+from ffvfx.compiler.numbers import decimal
 from ffvfx.effects.exposure import expose
 from ffvfx.effects.refine import Refine, refine
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Stream, filter
-from ffvfx.numbers import decimal
 
 
 def patch(original: Stream, patches: Stream, mask: Stream, *, grow: int = 0, feather: float = 0.0,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ffvfx.compiler.graph import Stream
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Stream
 
 
 @dataclass(frozen=True)

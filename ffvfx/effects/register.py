@@ -1,6 +1,6 @@
 """Camera compensation in the graph: per-frame sub-pixel shifts written as expressions of the frame number.
 
-A :class:`~ffvfx.analysis.camera.CameraPath` gives ``off[n] = (ox, oy)`` with
+A :class:`~ffvfx.stages.analysis.camera.CameraPath` gives ``off[n] = (ox, oy)`` with
 ``frame_n[y, x] == frame_0[y + oy, x + ox]`` for background pixels (the demo's convention). Two ways
 to use it, both frame-exact (no ``sendcmd``, which is not frame-exact with several inputs on ffmpeg 9):
 
@@ -27,9 +27,9 @@ import copy
 import re
 from collections.abc import Sequence
 
-from ffvfx.analysis.camera import CameraPath
-from ffvfx.graph import Stream
-from ffvfx.segments import window
+from ffvfx.compiler.graph import Stream
+from ffvfx.scale.segments import window
+from ffvfx.stages.analysis.camera import CameraPath
 
 DIGITS = 4
 """Decimals kept in expression constants (1/10000 px)."""

@@ -62,10 +62,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ffvfx.effects import bloom, timeline
+from ffvfx.compiler import timeline
+from ffvfx.compiler.graph import Stream, filter
+from ffvfx.compiler.numbers import decimal
+from ffvfx.effects import bloom
 from ffvfx.errors import FfvfxError
-from ffvfx.graph import Stream, filter
-from ffvfx.numbers import decimal
 
 OPERATORS = ("normal", "blend", "add", "max", "min", "screen", "glow", "shadow", "behind", "front")
 GHOSTS = ("glow", "shadow", "normal")  # the ``--ghost`` names of the original script

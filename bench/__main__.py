@@ -1,0 +1,7 @@
+"""``python -m bench ...`` (from the repository root; ``bin/bench`` does that)."""
+
+import sys
+
+from bench.bench import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The GPU check kit: ``python -m tools.gpukit DIR``."""
