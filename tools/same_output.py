@@ -107,9 +107,11 @@ def main() -> int:
     group.add_argument("--write", type=Path, help="Write the fingerprints to this JSON file.")
     group.add_argument("--check", type=Path, help="Compare with the fingerprints in this JSON file.")
     ap.add_argument("--only", help="Comma-separated names to run (default: all).")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ffvfx-same-output",
+                    help="Work folder, emptied first (outputs may name it: keep it the same between runs).")
     args = ap.parse_args()
 
-    work = Path(tempfile.gettempdir()) / "ffvfx-same-output"  # one fixed path: outputs may name it
+    work = args.work.resolve()
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     env = dict(os.environ, HF_HUB_OFFLINE="1", FFVFX_CACHE=str(work / "cache"), PYTHONHASHSEED="0")
