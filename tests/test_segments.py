@@ -275,7 +275,7 @@ def ray_local():
 
 
 def test_ray_segments_equal_one_pass(clips, tools, tmp_path, media, ray_local):
-    from ffvfx.ffmpeg.render import run
+    from ffvfx.scale import render as run
     run(_job(clips, tmp_path), tools)
     (tmp_path / "out.mkv").rename(tmp_path / "one.mkv")
     run(_job(clips, tmp_path, jobs=3, ray="local"), tools)

@@ -5,6 +5,7 @@ flow carry, ``--picks`` without a model, and bad input."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import numpy as np
 import pytest
@@ -331,7 +332,8 @@ def test_keyframes_painted_on_ray_actors_match_local_painting(clip, model):
     want = [local.paint(src[k], region, 5 + k) for k in (0, 20)]
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
-        got = cluster.connect("local").paint(opts, [(src[k], region, 5 + k) for k in (0, 20)])
+        got = cluster.connect("local").actors(partial(video_inpaint.Painter, opts, say=print), "paint_timed",
+                                              [(src[k], region, 5 + k) for k in (0, 20)], "inpainting")
     finally:
         ray.shutdown()
     for (image, steps), expected in zip(got, want, strict=True):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from ffvfx import scale
 from ffvfx.cli.options import (
     CRF,
     DURATION,
@@ -39,6 +40,7 @@ from ffvfx.cli.paths import INPUT_PATH, InputPath
 from ffvfx.compiler import timeline
 from ffvfx.compiler.graph import Input
 from ffvfx.compiler.numbers import MAX_FRAMES_BACK, MAX_JOBS, decimal
+from ffvfx.compiler.windows import Windowed
 from ffvfx.effects import composite as composite_effect
 from ffvfx.effects import loop as loop_effect
 from ffvfx.effects.motion import MODES, motion
@@ -65,7 +67,6 @@ from ffvfx.ffmpeg.render import (
     run,
 )
 from ffvfx.ffmpeg.sources import resolve
-from ffvfx.scale.segments import Windowed
 from ffvfx.stages.analysis import camera
 from ffvfx.stages.analysis import loops as loop_analysis
 from ffvfx.stages.analysis import mask as mask_analysis
@@ -172,7 +173,7 @@ def deliver(build: Callable[[VideoInfo | None], Effect], common: dict,
     if form == "cmd":
         click.echo(print_command(job, tools, info))
         return
-    run(job, tools, info)
+    scale.render(job, tools, info)
     if not common["quiet"]:
         click.echo(f"wrote {output}", err=True)
 

@@ -28,7 +28,7 @@ import re
 from collections.abc import Sequence
 
 from ffvfx.compiler.graph import Stream
-from ffvfx.scale.segments import window
+from ffvfx.compiler.windows import window
 from ffvfx.stages.analysis.camera import CameraPath
 
 DIGITS = 4

@@ -19,12 +19,12 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ffvfx.compiler import memory, timeline
 from ffvfx.compiler.escape import input_args, media_path
 from ffvfx.compiler.graph import Filter, Graph, Input, Stream
 from ffvfx.compiler.numbers import seconds
+from ffvfx.compiler.windows import Segment
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg import children
 from ffvfx.ffmpeg.atomic import atomic_path
@@ -38,9 +38,6 @@ from ffvfx.ffmpeg.targets import probe as hw_probe
 from ffvfx.ffmpeg.targets.lower import lower
 from ffvfx.ffmpeg.toolchain import Toolchain
 from ffvfx.ffmpeg.watchdog import Lines, Stalled, Watchdog
-
-if TYPE_CHECKING:
-    from ffvfx.scale.segments import Segment
 
 Effect = Callable[[Stream], Stream]
 
@@ -282,16 +279,14 @@ def check_paths(job: Job) -> None:
 
 
 def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo | None:
-    """Render ``job`` (``info``: the input, probed here when not given); returns the input info.
+    """Render ``job`` in one ffmpeg (``info``: the input, probed here when not given); returns the
+    input info. ``job.jobs``/``job.ray`` are :func:`ffvfx.scale.render`'s to act on, not this one's.
 
     Raises FfvfxError with one clear line.
     """
     check_container(job.output)
     if info is None and not job.source.device:
         info = probe(job.source.path, tools)
-    if job.jobs > 1 or job.ray:
-        from ffvfx.scale import segments
-        return segments.render(job, tools, info)
     check_paths(job)
     if expected_frames(info, job.start, job.duration) == 0:
         raise FfvfxError(f"{job.source.name}: no video frames to render"

@@ -30,11 +30,13 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from ffvfx.compiler.numbers import within
+from ffvfx.compiler.windows import Windowed, window
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg import cache
 from ffvfx.ffmpeg.atomic import atomic_path, write_text
@@ -44,7 +46,6 @@ from ffvfx.ffmpeg.progress import ProgressBar
 from ffvfx.ffmpeg.rawvideo import frames
 from ffvfx.ffmpeg.render import aligned_input
 from ffvfx.ffmpeg.toolchain import Toolchain
-from ffvfx.scale.segments import Windowed, window
 
 MAX_CANDIDATES = 16
 """Most pictures painted per keyframe (each is a full-size frame held in memory)."""
@@ -163,11 +164,22 @@ def settings_key(opts: Options, src_identity: str, mask_identity: str, keys: lis
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def _silent(message: str) -> None:
+    """A Painter's ``say`` on a Ray worker: its notes stay there."""
+
+
 class Painter:
     """The SD inpainting pipeline, loaded on first use only (``--picks`` never loads it)."""
 
     def __init__(self, opts: Options, say: Callable[[str], None]):
         self.opts, self.say, self.pipe, self.step_seconds = opts, say, None, []
+
+    def paint_timed(self, frame: np.ndarray, region: np.ndarray,
+                    seed: int) -> tuple[np.ndarray, list[float]]:
+        """:meth:`paint`, and the seconds of each diffusion step it took (what a Ray actor returns)."""
+        before = len(self.step_seconds)
+        image = self.paint(frame, region, seed)
+        return image, self.step_seconds[before:]
 
     def paint(self, frame: np.ndarray, region: np.ndarray, seed: int) -> np.ndarray:
         import cv2
@@ -281,7 +293,8 @@ def run(src: str, mask: str, output: str, tools: Toolchain, info: VideoInfo, opt
         cache.folder(cand_dir)
     if cluster is not None and work_items:
         say(f"painting {len(work_items)} candidates on Ray at {cluster.address}")
-        painted = cluster.paint(opts, [(originals[k], regions[k], seed) for k, _, seed in work_items])
+        items = [(originals[k], regions[k], seed) for k, _, seed in work_items]
+        painted = cluster.actors(partial(Painter, opts, say=_silent), "paint_timed", items, "inpainting")
         for (_, p, _), (image, steps) in zip(work_items, painted, strict=True):
             write_png(p, image, overwrite=True)
             painter.step_seconds += steps

@@ -10,8 +10,8 @@ studio, in three phases:
    words join the prompt unless ``light_prompt`` is off;
 2. generation, cached: Depth Anything on the reference frame, the subject taken out of the depth
    (:mod:`ffvfx.stages.diffusion.depth`), then SD inpainting + depth ControlNet over the whole
-   canvas (the frame plus ``margin`` px each side, so the background never runs out while it moves), the reference
-   frame with the subject filled in as the starting image; the depth cut into layers;
+   canvas (the frame plus ``margin`` px each side, so the background never runs out while it
+   moves), the reference frame with the subject filled in as the starting image; the depth cut into layers;
 3. render: one ffmpeg graph, the layers as inputs moving by depth with the camera and following the
    exposure (:mod:`ffvfx.effects.parallax`), the subject over them through its cleaned alpha.
 
@@ -35,6 +35,7 @@ import numpy as np
 
 from ffvfx.compiler.graph import Input
 from ffvfx.compiler.numbers import within
+from ffvfx.compiler.windows import Windowed, window
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg import cache
 from ffvfx.ffmpeg.atomic import atomic_folder, atomic_path, write_text
@@ -44,7 +45,6 @@ from ffvfx.ffmpeg.progress import ProgressBar
 from ffvfx.ffmpeg.rawvideo import frames
 from ffvfx.ffmpeg.render import aligned_input
 from ffvfx.ffmpeg.toolchain import Toolchain
-from ffvfx.scale.segments import Windowed, window
 
 ASSET_VERSION = 1
 DEFAULT_RESOLUTION = {"sd15": 768, "sdxl": 1024}

@@ -21,6 +21,9 @@ from pathlib import Path
 
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg import children
+from ffvfx.ffmpeg.atomic import atomic_path
+from ffvfx.ffmpeg.progress import ProgressBar
+from ffvfx.ffmpeg.render import execute
 
 INSTALL = "pip install 'ffvfx[ray]'"
 
@@ -86,8 +89,8 @@ class Cluster:
     # -- segments ----------------------------------------------------------------------------
     def segments(self, commands: list, tally) -> list:
         """Render ``(segment, argv, path)`` commands as tasks; each piece is written to its path
-        here as it arrives. A segment that fails twice fails the render, named."""
-        from ffvfx.scale.segments import Piece
+        here as it arrives: ``(segment, path, frames, seconds)`` in segment order. A segment that
+        fails twice fails the render, named."""
         task = self.ray.remote(max_retries=1, retry_exceptions=True, num_cpus=1)(render_segment)
         refs = {}
         for seg, argv, path in commands:
@@ -105,7 +108,7 @@ class Cluster:
                 path.write_bytes(data)
                 part.frames = frames
                 tally.update()
-                pieces[seg.index] = Piece(seg, path, frames, seconds)
+                pieces[seg.index] = (seg, path, frames, seconds)
         except BaseException:
             for ref in refs:
                 self.ray.cancel(ref, force=True)
@@ -141,44 +144,39 @@ class Cluster:
                 self.ray.cancel(ref, force=True)
             raise
 
-    # -- AI keyframes ------------------------------------------------------------------------
-    def paint(self, opts, work: list[tuple]) -> list:
-        """Inpaint ``(frame, region, seed)`` items on one actor per GPU (one actor without GPUs),
-        each loading the pipeline once; (image, step seconds) in the order given."""
+    # -- loaded models -----------------------------------------------------------------------
+    def actors(self, make: Callable[[], object], method: str, work: list[tuple], what: str) -> list:
+        """``make()``'s ``method(*item)`` for each item, on one actor per GPU (one actor without
+        GPUs), each building its object (a loaded model) once; results in the order given.
+        ``make`` must pickle (a class or a ``functools.partial`` of one); ``what`` names the work
+        in a failure."""
         from ray.util import ActorPool
         gpus = self.gpus()
-        actor = self.ray.remote(num_gpus=1 if gpus else 0, num_cpus=1)(PainterActor)
-        actors = [actor.remote(opts) for _ in range(max(gpus, 1))]
+        actor = self.ray.remote(num_gpus=1 if gpus else 0, num_cpus=1)(Holder)
+        actors = [actor.remote(make) for _ in range(max(gpus, 1))]
         try:
             pool = ActorPool(actors)
-            return list(pool.map(lambda a, item: a.paint.remote(*item), work))
+            return list(pool.map(lambda a, item: a.call.remote(method, item), work))
         except self.ray.exceptions.RayError as exc:
-            raise FfvfxError(f"inpainting on Ray failed: {_cause(exc)}") from None
+            raise FfvfxError(f"{what} on Ray failed: {_cause(exc)}") from None
         finally:
             for a in actors:
                 self.ray.kill(a)
 
 
-class PainterActor:
-    """A worker holding one loaded inpainting pipeline (:class:`ffvfx.pipelines.inpaint.Painter`)."""
+class Holder:
+    """A Ray actor holding one object built once (a loaded pipeline) and calling it per item."""
 
-    def __init__(self, opts):
-        from ffvfx.pipelines.inpaint import Painter
-        self.painter = Painter(opts, say=lambda msg: None)
+    def __init__(self, make: Callable[[], object]):
+        self.held = make()
 
-    def paint(self, frame, region, seed):
-        """(the painted frame, seconds of each diffusion step of this call)."""
-        before = len(self.painter.step_seconds)
-        image = self.painter.paint(frame, region, seed)
-        return image, self.painter.step_seconds[before:]
+    def call(self, method: str, item: tuple):
+        return getattr(self.held, method)(*item)
 
 
 def render_segment(argv: list[str], script: tuple[int, str] | None) -> tuple[int, bytes, float]:
     """On a worker: run one segment's ffmpeg into a temporary file; (frames, the file's bytes,
     seconds it took)."""
-    from ffvfx.ffmpeg.progress import ProgressBar
-    from ffvfx.ffmpeg.render import execute
-
     for i, arg in enumerate(argv[:-1]):
         if arg == "-i" and not os.path.exists(_plain(argv[i + 1])):
             raise FfvfxError(f"{argv[i + 1]}: not visible on this Ray worker ({os.uname().nodename}); "
@@ -247,7 +245,6 @@ def _plain(path: str) -> str:
 def _unpack(files: dict[str, bytes], outdir: Path, overwrite: bool) -> None:
     """A task's files written under ``outdir``, each whole; one that appeared there meanwhile is
     replaced only with ``overwrite`` (the run's ``-y``)."""
-    from ffvfx.ffmpeg.atomic import atomic_path
     for rel, data in files.items():
         target = outdir / rel
         target.parent.mkdir(parents=True, exist_ok=True)

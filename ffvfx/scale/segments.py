@@ -34,73 +34,17 @@ from pathlib import Path
 from ffvfx.compiler.escape import media_path
 from ffvfx.compiler.graph import Graph, Stream
 from ffvfx.compiler.numbers import seconds
+from ffvfx.compiler.windows import Segment, Windowed
 from ffvfx.errors import FfvfxError
+from ffvfx.ffmpeg import render as one_pass
 from ffvfx.ffmpeg import watchdog
 from ffvfx.ffmpeg.atomic import atomic_path, scratch_folder
-from ffvfx.ffmpeg.probe import VideoInfo, frame_range, frame_times
+from ffvfx.ffmpeg.probe import VideoInfo, frame_range, frame_times, probe
 from ffvfx.ffmpeg.progress import ProgressBar
+from ffvfx.ffmpeg.toolchain import Toolchain
+from ffvfx.scale import cluster as ray_cluster
 
 Effect = Callable[[Stream], Stream]
-
-
-class Windowed:
-    """An effect whose graph depends on where its input starts: per-frame values indexed by the
-    frame number in the rendered range (camera shifts, parallax crops, exposure gains) or a looped
-    background's phase. ``build(first, frames)`` gives the effect for a stream whose first frame is
-    frame ``first``, ``frames`` long (None: to the end); called as it is, it is the whole range."""
-
-    def __init__(self, build: Callable[[int, int | None], Effect]):
-        self.build = build
-
-    def __call__(self, stream: Stream) -> Stream:
-        return self.build(0, None)(stream)
-
-    def window(self, first: int, frames: int | None) -> Effect:
-        return self.build(first, frames)
-
-
-def window(values: list, first: int, frames: int | None, extra: int = 0) -> list:
-    """``values[first:first + frames + extra]`` (to the end when ``frames`` is None): per-frame
-    values for a segment, ``extra`` more for branches a delay makes longer."""
-    return list(values[first:] if frames is None else values[first:first + frames + extra])
-
-
-@dataclass(frozen=True)
-class Segment:
-    """Output frames ``first`` .. ``first + frames - 1`` of the rendered range (0-based; ``frames``
-    None: to the end), decoded from ``preroll`` frames earlier."""
-
-    index: int
-    first: int
-    frames: int | None
-    preroll: int
-
-    @property
-    def decoded_from(self) -> int:
-        return self.first - self.preroll
-
-    @property
-    def decoded(self) -> int | None:
-        return None if self.frames is None else self.preroll + self.frames
-
-    def describe(self) -> str:
-        last = "end" if self.frames is None else str(self.first + self.frames - 1)
-        return f"segment {self.index + 1} (frames {self.first}-{last})"
-
-    def effect(self, effect: Effect) -> Effect:
-        """``effect`` as this segment's graph needs it (see :class:`Windowed`)."""
-        if isinstance(effect, Windowed):
-            return effect.window(self.decoded_from, self.decoded)
-        return effect
-
-    def trimmed(self, stream: Stream) -> Stream:
-        """The pre-roll cut off the effect's output, timestamps from 0 again."""
-        if self.preroll == 0 and self.frames is None:
-            return stream
-        opts: dict[str, object] = {"start_frame": self.preroll} if self.preroll else {}
-        if self.frames is not None:
-            opts["end_frame"] = self.preroll + self.frames
-        return stream.filter("trim", **opts).filter("setpts", "PTS-STARTPTS", label="segment")
 
 
 def split(total: int, jobs: int, reach: int) -> list[Segment]:
@@ -252,13 +196,10 @@ def segment_name(segment: Segment, output: str) -> str:
 
 
 
-def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
+def render(job: one_pass.Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo | None:
     """Render ``job`` (a :class:`ffvfx.ffmpeg.render.Job` with ``jobs > 1`` or a ``ray`` address) in
     segments side by side; what cannot be cut renders in one pass, saying why. Returns the input
     info. The output appears whole or not at all, as with one pass."""
-    from ffvfx.ffmpeg import render as one_pass
-    from ffvfx.ffmpeg.probe import probe
-
     if info is None and not job.source.device:
         info = probe(job.source.path, tools)
     def say(msg: str) -> None:
@@ -280,7 +221,6 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
                          + (" in the requested time range" if job.start or job.duration else ""))
     cluster = None
     if job.ray:
-        from ffvfx.scale import cluster as ray_cluster
         cluster = ray_cluster.connect(job.ray)
     jobs = cluster.workers() if cluster and job.jobs <= 1 else job.jobs
     segments = split(total, jobs, int(graph.reach()))
@@ -307,7 +247,7 @@ def render(job, tools, info: VideoInfo | None = None) -> VideoInfo | None:
             commands.append((seg, argv, path))
         tally = Tally(ProgressBar(Path(job.output).name, total, enabled=not job.quiet))
         if cluster is not None:
-            pieces = cluster.segments(commands, tally)
+            pieces = [Piece(*done) for done in cluster.segments(commands, tally)]
         else:
             running = Running()
             tasks = [retried(_segment_task(seg, argv, path, tally, running), seg)
@@ -353,7 +293,6 @@ class Running(list):
 
 def _segment_task(seg: Segment, argv: list[str], path: Path, tally: Tally,
                   running: Running) -> Callable[[], Piece]:
-    from ffvfx.ffmpeg.render import execute
     part = tally.part()
 
     def task() -> Piece:
@@ -361,7 +300,7 @@ def _segment_task(seg: Segment, argv: list[str], path: Path, tally: Tally,
             raise FfvfxError("stopped")
         part.frames = 0
         began = time.perf_counter()
-        frames = execute(argv, part, running)
+        frames = one_pass.execute(argv, part, running)
         return Piece(seg, path, frames, time.perf_counter() - began)
     return task
 
