@@ -24,6 +24,7 @@ import click
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg.outputs import check_output, same_file
 from ffvfx.ffmpeg.progress import ProgressBar
+from ffvfx.scale import cluster
 
 FILE_COMMANDS = ("motion", "trails")
 """Commands that read INPUT and write OUTPUT (a video)."""
@@ -145,8 +146,6 @@ class Display:
 
 def execute(runs: list[Run], outdir: Path, jobs: int, quiet: bool, ray: str | None = None) -> int:
     """Run the batch; returns how many files failed (each said on stderr, then the summary)."""
-    from ffvfx.scale import cluster
-
     outdir.mkdir(exist_ok=True)  # like matte and loop make theirs
     display = Display(runs, quiet)
     todo = [r for r in runs if r.rc is None]

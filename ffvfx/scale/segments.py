@@ -41,6 +41,7 @@ from ffvfx.ffmpeg import watchdog
 from ffvfx.ffmpeg.atomic import atomic_path, scratch_folder
 from ffvfx.ffmpeg.probe import VideoInfo, frame_range, frame_times, probe
 from ffvfx.ffmpeg.progress import ProgressBar
+from ffvfx.ffmpeg.targets import Plan
 from ffvfx.ffmpeg.toolchain import Toolchain
 from ffvfx.scale import cluster as ray_cluster
 
@@ -234,26 +235,9 @@ def render(job: one_pass.Job, tools: Toolchain, info: VideoInfo | None = None) -
     say(f"{len(segments)} segments of ~{total // len(segments)} frames, {int(graph.reach())} frames "
         f"of pre-roll each, {where}")
     with workdir(job.output) as folder:
-        folder = Path(folder)
-        commands = []
-        for seg in segments:
-            path = folder / segment_name(seg, job.output)
-            argv, seg_graph = one_pass.command(job, tools, info, str(path), plan=plan, segment=seg)
-            if one_pass.needs_script(seg_graph):
-                script = folder / f"segment{seg.index:04d}.txt"
-                script.write_text(seg_graph.script())
-                argv, _ = one_pass.command(job, tools, info, str(path), str(script), plan=plan,
-                                           segment=seg)
-            commands.append((seg, argv, path))
+        commands = segment_commands(job, tools, info, plan, segments, Path(folder))
         tally = Tally(ProgressBar(Path(job.output).name, total, enabled=not job.quiet))
-        if cluster is not None:
-            pieces = [Piece(*done) for done in cluster.segments(commands, tally)]
-        else:
-            running = Running()
-            tasks = [retried(_segment_task(seg, argv, path, tally, running), seg)
-                     for seg, argv, path in commands]
-            pieces = run_local(tasks, jobs, running.stop)
-        tally.update(final=True)
+        pieces = render_pieces(commands, tally, jobs, cluster)
         for piece in pieces:
             check_piece(piece)
         rendered = time.perf_counter() - began - counted
@@ -266,6 +250,35 @@ def render(job: one_pass.Job, tools: Toolchain, info: VideoInfo | None = None) -
     say(f"segments: counting {counted:.2f} s, rendering {rendered:.2f} s (each segment "
         f"{seconds[0]:.2f}-{seconds[-1]:.2f} s), joining {joined:.2f} s")
     return info
+
+
+def segment_commands(job: one_pass.Job, tools: Toolchain, info: VideoInfo, plan: Plan,
+                     segments: list[Segment], folder: Path) -> list[tuple[Segment, list[str], Path]]:
+    """Each segment's ffmpeg command writing its piece into ``folder`` (its graph in a script file
+    there when too long for argv)."""
+    commands = []
+    for seg in segments:
+        path = folder / segment_name(seg, job.output)
+        argv, seg_graph = one_pass.command(job, tools, info, str(path), plan=plan, segment=seg)
+        if one_pass.needs_script(seg_graph):
+            script = folder / f"segment{seg.index:04d}.txt"
+            script.write_text(seg_graph.script())
+            argv, _ = one_pass.command(job, tools, info, str(path), str(script), plan=plan, segment=seg)
+        commands.append((seg, argv, path))
+    return commands
+
+
+def render_pieces(commands: list[tuple[Segment, list[str], Path]], tally: Tally, jobs: int,
+                  cluster: ray_cluster.Cluster | None) -> list[Piece]:
+    """Run the segment commands, ``jobs`` at a time here (each retried once) or as Ray tasks."""
+    if cluster is not None:
+        pieces = [Piece(*done) for done in cluster.segments(commands, tally)]
+    else:
+        running = Running()
+        tasks = [retried(_segment_task(seg, argv, path, tally, running), seg) for seg, argv, path in commands]
+        pieces = run_local(tasks, jobs, running.stop)
+    tally.update(final=True)
+    return pieces
 
 
 def check_piece(piece: Piece) -> None:

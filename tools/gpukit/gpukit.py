@@ -21,16 +21,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import hw
 from ffvfx.ffmpeg import toolchain
 
-EFFECTS = {
-    "motion": ["motion", "clip.mp4", "--delay=8"],
-    "motion black+bloom": ["motion", "clip.mp4", "--mode=black", "--bloom"],
-    "motion rgb": ["motion", "clip.mp4", "--mode=rgb"],
-    "trails 6x5": ["trails", "clip.mp4", "--layers=6", "--spacing=5", "--no-compensate"],
-    "trails glow": ["trails", "clip.mp4", "--ghost=glow", "--no-compensate"],
-    "composite": ["composite", "clip.mp4", "clip.alpha.mkv", "--bg=0x2040A0"],
-}
+EFFECTS = {name: [a.format(clip="clip.mp4", alpha="clip.alpha.mkv") for a in args]
+           + (["--no-compensate"] if args[0] == "trails" else [])
+           for name, args in hw.EFFECTS.items()}
+"""The GPU comparison's effect set (:data:`bench.hw.EFFECTS`) on the kit's clips; trails without
+camera compensation (its analysis needs Python with OpenCV, which the GPU machine lacks)."""
 
 
 VARIANTS = {

@@ -5,7 +5,8 @@ a GPU graph is: hardware decode, a download to system memory, the effect on the 
 hardware encode; filters that have an exact GPU twin (``scale``) run on the GPU where they sit
 next to the decoder or the encoder. :mod:`ffvfx.ffmpeg.targets.lower` rewrites the logical graph that
 way; :mod:`ffvfx.ffmpeg.targets.probe` finds out what works on this machine and builds the
-:class:`Plan`. One file per target (``cuda.py``, ``vaapi.py``, ``qsv.py``) holds its ffmpeg names.
+:class:`Plan`. The interface is :class:`~ffvfx.ffmpeg.targets.target.Target`; one file per target
+(``cuda.py``, ``vaapi.py``, ``qsv.py``) holds its ffmpeg names.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from dataclasses import dataclass, field
 
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg.probe import VideoInfo
+from ffvfx.ffmpeg.targets.cuda import CUDA
+from ffvfx.ffmpeg.targets.qsv import QSV
+from ffvfx.ffmpeg.targets.target import CPU, Target
+from ffvfx.ffmpeg.targets.vaapi import VAAPI
 
 HW_CHOICES = ("auto", "cpu", "cuda", "vaapi", "qsv")
 
@@ -26,60 +31,8 @@ TIMING_FILTERS = frozenset({"settb", "setpts", "null", "trim", "fps", "setsar", 
 """Filters that touch timestamps or metadata only: they take hardware frames as they are."""
 
 
-class Target:
-    """A place to run the graph; subclasses name the ffmpeg options and filters of one API."""
-
-    name = "cpu"
-    title = "CPU"
-    hwaccel: str | None = None                 # ffmpeg -hwaccel name
-    codecs: frozenset[str] = frozenset()       # codecs its decoder takes
-    encoders: dict[str, str] = {}              # codec family -> encoder (h264 first: the default)
-    needs_device_frames = False                # its encoders take device frames only
-    scale_filter: str | None = None            # its scaler, the twin of a plain ``scale=w:h``
-
-    def default_device(self) -> str | None:
-        """The device used when ``--hw NAME`` names none (a GPU index, a render node)."""
-        return None
-
-    def global_args(self, device: str | None) -> list[str]:
-        """Options before every input: device creation (``-init_hw_device``)."""
-        return []
-
-    def input_args(self, device: str | None, codec: str | None) -> list[str]:
-        """Options before the main input's ``-i`` that decode it to device frames."""
-        return []
-
-    def upload(self, device: str | None) -> list[tuple[str, list, dict]]:
-        """Filters (name, args, options) that move system-memory frames to the device."""
-        return []
-
-    def gpu_twin(self, name: str, opts: dict) -> tuple[str, dict] | None:
-        """The device filter doing exactly what CPU filter ``name`` with ``opts`` does, if any."""
-        if name == "scale" and self.scale_filter and set(opts) == {"w", "h"}:
-            return self.scale_filter, dict(opts)
-        return None
-
-    def decoder_problem(self, info: VideoInfo, decoders: frozenset[str]) -> str | None:
-        """Why this target's decoder cannot take ``info`` (None: it can); checks the stream only."""
-        if info.codec not in self.codecs:
-            return f"{info.codec or 'this codec'} is not decoded by {self.title}"
-        return None
-
-    def encoder_for(self, kind: str) -> str | None:
-        return self.encoders.get(kind)
-
-    def filters(self) -> set[str]:
-        """The filters its download/upload use (checked against the installed ffmpeg)."""
-        return {name for name, _, _ in self.upload(None)} | ({"hwdownload"} if self.hwaccel else set())
-
-
-CPU = Target()
-
-
 def registry() -> dict[str, Target]:
-    from ffvfx.ffmpeg.targets.cuda import CUDA
-    from ffvfx.ffmpeg.targets.qsv import QSV
-    from ffvfx.ffmpeg.targets.vaapi import VAAPI
+    """Every target by its ``--hw`` name."""
     return {"cpu": CPU, "cuda": CUDA, "vaapi": VAAPI, "qsv": QSV}
 
 

@@ -12,7 +12,7 @@ with the alpha taken at chroma resolution, while ffvfx composites in planar RGB 
 
 from __future__ import annotations
 
-from ffvfx.ffmpeg.targets import Target
+from ffvfx.ffmpeg.targets.target import Target
 
 # scale's flags -> scale_cuda's interp_algo (area and the others have no CUDA kernel)
 _INTERP = {"neighbor": "nearest", "bilinear": "bilinear", "bicubic": "bicubic", "lanczos": "lanczos"}

@@ -7,7 +7,7 @@ extra surfaces: the QSV encoder holds several frames in flight.
 
 from __future__ import annotations
 
-from ffvfx.ffmpeg.targets import Target
+from ffvfx.ffmpeg.targets.target import Target
 
 
 class Qsv(Target):
@@ -16,7 +16,6 @@ class Qsv(Target):
     hwaccel = "qsv"
     codecs = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg2video", "vc1", "mjpeg"})
     encoders = {"h264": "h264_qsv", "hevc": "hevc_qsv", "av1": "av1_qsv", "vp9": "vp9_qsv"}
-    needs_device_frames = True
     scale_filter = "scale_qsv"
 
     def global_args(self, device):

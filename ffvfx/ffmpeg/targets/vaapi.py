@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import glob
 
-from ffvfx.ffmpeg.targets import Target
+from ffvfx.ffmpeg.targets.target import Target
 
 
 def render_nodes() -> list[str]:
@@ -23,7 +23,6 @@ class Vaapi(Target):
     hwaccel = "vaapi"
     codecs = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg2video", "vc1", "mjpeg"})
     encoders = {"h264": "h264_vaapi", "hevc": "hevc_vaapi", "av1": "av1_vaapi", "vp9": "vp9_vaapi"}
-    needs_device_frames = True
     scale_filter = "scale_vaapi"
 
     def default_device(self):
