@@ -20,6 +20,7 @@ import pytest
 
 from ffvfx.cli import run_cli
 from ffvfx.ffmpeg import cache, toolchain
+from ffvfx.ffmpeg.atomic import write_png
 from ffvfx.ffmpeg.probe import frame_times
 from ffvfx.ffmpeg.targets import probe as hw_probe
 from ffvfx.ffmpeg.toolchain import Toolchain
@@ -233,8 +234,8 @@ def generation(root) -> Path:
     """A cached generation's pictures (no model): a depth ramp and a background."""
     folder = cache.folder(root / "studio" / "key")
     ramp = np.tile(np.linspace(0, 65535, 96).astype(np.uint16), (64, 1))
-    studio.write_png(folder / "depth.png", ramp, overwrite=True)
-    studio.write_png(folder / "background.png", np.full((64, 96, 3), 90, np.uint8), overwrite=True)
+    write_png(folder / "depth.png", ramp, overwrite=True)
+    write_png(folder / "background.png", np.full((64, 96, 3), 90, np.uint8), overwrite=True)
     return folder
 
 
@@ -297,7 +298,7 @@ def test_inpaint_attempts_and_candidates(root, capsys):
     assert cache.load(entry, cache.Table(int)) is None
     assert capsys.readouterr().err == rebuilt_line(entry)
     picture = folder / "key00000-c0.png"
-    studio.write_png(picture, np.full((64, 96, 3), 80, np.uint8), overwrite=True)
+    write_png(picture, np.full((64, 96, 3), 80, np.uint8), overwrite=True)
     assert video_inpaint._sound_picture(picture)
     picture.write_bytes(picture.read_bytes()[:60])
     assert not video_inpaint._sound_picture(picture) and not picture.exists()

@@ -175,7 +175,7 @@ def tiny(tmp_path_factory):
     pytest.importorskip("transformers")
     import tiny_models
 
-    from ffvfx.stages.diffusion import quiet
+    from ffvfx.stages.mldeps import quiet
     quiet()
     d = tmp_path_factory.mktemp("tiny")
     return {"sd": str(tiny_models.sd_inpaint(d / "sd")), "cn": str(tiny_models.controlnet(d / "cn")),

@@ -337,18 +337,18 @@ def test_issue_zero_frame_background_does_not_hang(ffvfx_cmd, clips, tmp_path):
 def test_a_background_of_which_no_frame_decodes_is_refused(clips, tmp_path, monkeypatch, capsys):
     """Even where probing does not notice (a stream with a known pixel format), a --bg video of
     which no frame decodes is refused before it is looped."""
-    import ffvfx.cli
+    import ffvfx.pipelines.composite
 
     work = tmp_path / "w"
     shutil.copytree(clips, work)
     monkeypatch.chdir(work)
-    real = ffvfx.cli.probe
+    real = ffvfx.pipelines.composite.probe
 
     def lenient(path, tools):  # what a probe that trusts the header would say
         if path.startswith("zero"):
             return real("bg.mp4", tools)
         return real(path, tools)
-    monkeypatch.setattr(ffvfx.cli, "probe", lenient)
+    monkeypatch.setattr(ffvfx.pipelines.composite, "probe", lenient)
     rc = run_cli(["composite", "in.mp4", "alpha.mkv", "o.mp4", "--bg", "zero-undecodable.mov"])
     line = _one_line(capsys.readouterr().err, rc)
     assert "no frame of it decodes" in line and not (work / "o.mp4").exists()

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from ffvfx.compiler.graph import Graph, Input
+from ffvfx.effects.mask import apply_mask
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg.probe import probe
 from ffvfx.stages.analysis import mask as maskmod
-from ffvfx.stages.analysis.mask import apply_mask, cached_mask, mask_key, write_mask
+from ffvfx.stages.analysis.mask import cached_mask, mask_key, write_mask
 from ffvfx.stages.demo import DemoSpec, background_plate, camera_path, render_frames, write_demo
 
 STATIC = DemoSpec(width=320, height=180, fps=30, seconds=2.0, pan=(0.0, 0.0), period=60, seed=3)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from ffvfx.effects import motion
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg import toolchain
 from ffvfx.ffmpeg.toolchain import Toolchain
@@ -63,6 +64,27 @@ def test_committed_filters_are_current():
     bad = presets.stale(FILTERS)
     assert not bad, (f"filters/ is stale ({', '.join(bad)}): run `{presets.REGENERATE}` and commit "
                      "filters/ (a .txt file no preset makes: delete it or add the preset)")
+
+
+def test_readme_parameter_tables_are_current():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert presets.with_parameter_tables(text) == text, (
+        f"README.md's parameter tables differ from the effects' PARAMS: run `{presets.REGENERATE}` "
+        "and commit README.md")
+
+
+def test_readme_tables_show_every_declared_option():
+    tables = presets.parameter_tables()
+    for _, module in presets.PARAMETER_TABLES:
+        for p in module.PARAMS:
+            assert f"`{p.option}`" in tables and p.help.replace("|", "\\|") in tables
+
+
+def test_presets_are_declared_values():
+    for preset in presets.PRESETS.values():
+        assert set(preset.params) <= {p.name for p in motion.PARAMS}
+    with pytest.raises(FfvfxError, match="--delay"):
+        presets.Preset("motion-bad", "no", dict(delay=0))
 
 
 def test_write_presets_regenerates_and_prunes(tmp_path):

@@ -17,13 +17,13 @@ import tiny_models  # noqa: E402
 from ffvfx.compiler.graph import Graph  # noqa: E402
 from ffvfx.effects.parallax import Layer, needed_margin, parallax, shifts  # noqa: E402
 from ffvfx.errors import FfvfxError  # noqa: E402
-from ffvfx.pipelines.studio import generation_size  # noqa: E402
 from ffvfx.stages.analysis import exposure  # noqa: E402
+from ffvfx.stages.diffusion.inpaint import generation_size  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    from ffvfx.stages.diffusion import quiet
+    from ffvfx.stages.mldeps import quiet
     quiet()
     d = tmp_path_factory.mktemp("tiny")
     return {"sd": str(tiny_models.sd_inpaint(d / "sd")), "cn": str(tiny_models.controlnet(d / "cn")),

@@ -31,7 +31,7 @@ def smooth(seed: int, h: int = H, w: int = W) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    from ffvfx.stages.diffusion import quiet
+    from ffvfx.stages.mldeps import quiet
     quiet()
     return str(tiny_models.sd_inpaint(tmp_path_factory.mktemp("tiny") / "sd"))
 
@@ -324,7 +324,7 @@ def test_keyframes_painted_on_ray_actors_match_local_painting(clip, model):
     from ffvfx.pipelines import inpaint as video_inpaint
     from ffvfx.scale import cluster
     d, src = clip
-    opts = video_inpaint.Options(prompt="a brick wall", model=model, resolution=64, steps=2, denoise=0.9,
+    opts = video_inpaint.Options(prompt="a brick wall", model=model, resolution=64, steps=2, strength=0.9,
                                  device="cpu")
     region = np.zeros((H, W), bool)
     region[BOX] = True

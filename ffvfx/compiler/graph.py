@@ -279,6 +279,15 @@ class Graph:
 
         return max(0, max(node_span(s.node) for s in self.outputs))
 
+    def consumers(self) -> dict[Stream, list[Filter]]:
+        """The filters reading each stream, in dependency order (one reading it twice, twice): a
+        stream with more than one needs a ``split`` (ffmpeg links each pad to one reader)."""
+        readers: dict[Stream, list[Filter]] = {}
+        for node in self.filters:
+            for s in node.inputs:
+                readers.setdefault(s, []).append(node)
+        return readers
+
     def frame_counting(self) -> list[str]:
         """Names of the filters whose options number frames from the start (see
         :meth:`Filter.counts_frames`): a graph with them is only right for a segment when it was
@@ -294,10 +303,7 @@ class Graph:
     # -- lowering ----------------------------------------------------------------------------
     def _lower(self) -> tuple[list[_Op], list[_Edge]]:
         """Ops in dependency order with ``split`` inserted for every stream used more than once."""
-        uses: dict[Stream, int] = {}
-        for node in self.filters:
-            for s in node.inputs:
-                uses[s] = uses.get(s, 0) + 1
+        uses = {s: len(readers) for s, readers in self.consumers().items()}
         for s in self.outputs:
             uses[s] = uses.get(s, 0) + 1
 
@@ -344,18 +350,8 @@ class Graph:
                     head = _Op("null", [e], 1, ["out"])
                     ops.append(head)
                     outs[k] = head.outs[0]
-
         if self.anonymous:
-            # The lone input must be the first pad of a single-input filter that opens a chain.
-            edge = next((e for op in ops for e in op.ins if e.input_index is not None),
-                        None) or next(e for e in outs if e.input_index is not None)
-            consumer = next((op for op in ops if edge in op.ins), None)
-            if consumer is None or len(consumer.ins) > 1:
-                head = _Op("null", [edge], 1, ["in"])
-                for op in ops:
-                    op.ins = [head.outs[0] if e is edge else e for e in op.ins]
-                outs = [head.outs[0] if e is edge else e for e in outs]
-                ops.insert(0, head)
+            outs = _open_chain(ops, outs)
         return ops, outs
 
     def _render(self, sep: str) -> str:
@@ -431,6 +427,21 @@ class Graph:
         if len(self.outputs) == 1 and not self.labelled:
             return [None]
         return [f"[{_out_label(i)}]" for i in range(len(self.outputs))]
+
+
+def _open_chain(ops: list[_Op], outs: list[_Edge]) -> list[_Edge]:
+    """An anonymous graph's lone input made the first pad of a single-input filter that opens a
+    chain (a ``null`` put in front when it is not); ``ops`` changed in place, the outputs returned."""
+    edge = next((e for op in ops for e in op.ins if e.input_index is not None),
+                None) or next(e for e in outs if e.input_index is not None)
+    consumer = next((op for op in ops if edge in op.ins), None)
+    if consumer is None or len(consumer.ins) > 1:
+        head = _Op("null", [edge], 1, ["in"])
+        for op in ops:
+            op.ins = [head.outs[0] if e is edge else e for e in op.ins]
+        outs = [head.outs[0] if e is edge else e for e in outs]
+        ops.insert(0, head)
+    return outs
 
 
 def _out_label(i: int) -> str:

@@ -1,8 +1,10 @@
-"""ffmpeg-python interop: effects take an ffmpeg-python stream and hand one back.
+"""ffmpeg-python interop: effects take ffmpeg-python streams and hand one back.
 
-``ffvfx.motion(ffmpeg.input("a.mp4").video, delay=8)`` builds the effect on a placeholder input,
-then replays its filters as ffmpeg-python nodes, adding the ``split`` nodes ffmpeg-python itself
-would refuse to infer. ffmpeg-python escapes option values on its side.
+``ffvfx.trails(ffmpeg.input("a.mp4").video, layers=4)`` builds the effect on placeholder inputs,
+one per ffmpeg-python stream among the arguments (side inputs too: ``alpha=``, ``bg=``, the mattes
+of ``compare``), then replays its filters as ffmpeg-python nodes, adding the ``split`` nodes
+ffmpeg-python itself would refuse to infer. Files an effect reads itself (a background image or
+video) become ``ffmpeg.input`` nodes. ffmpeg-python escapes option values on its side.
 """
 
 from __future__ import annotations
@@ -11,22 +13,24 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import ffmpeg
+
 from ffvfx.compiler.graph import Filter, Graph, Input, Stream, _value
 
 
-def to_ffmpeg_python(output: Stream, bindings: dict[Input, Any]) -> Any:
-    """The ffmpeg-python stream equivalent to ``output``, with ``bindings`` for its inputs."""
-    import ffmpeg
+def to_ffmpeg_python(output: Stream, bindings: dict[Input, Any] | None = None) -> Any:
+    """The ffmpeg-python stream equivalent to ``output``, with ``bindings`` for its inputs.
 
+    An input with a file path and no binding is read as ``ffmpeg.input(path, ...)`` with its
+    options (``-stream_loop -1``); the anonymous main input (no path) must be bound.
+    """
+    bindings = dict(bindings or {})
     graph = Graph(output)
-    uses: dict[Stream, int] = {}
-    for node in graph.filters:
-        for s in node.inputs:
-            uses[s] = uses.get(s, 0) + 1
+    readers = graph.consumers()
     pool: dict[Stream, list[Any]] = {}
 
     def publish(s: Stream, fp: Any) -> None:
-        n = uses.get(s, 1)
+        n = len(readers.get(s, ())) or 1
         if n == 1:
             pool[s] = [fp]
         else:
@@ -34,9 +38,10 @@ def to_ffmpeg_python(output: Stream, bindings: dict[Input, Any]) -> Any:
             pool[s] = [split.stream(i) for i in range(n)]
 
     for inp in graph.inputs:
-        if inp not in bindings:
-            raise ValueError(f"no ffmpeg-python stream bound to input {inp.path!r}")
-        publish(inp.video, bindings[inp])
+        if inp not in bindings and inp.path is None:
+            raise ValueError("no ffmpeg-python stream bound to the main input: give the effect "
+                             "ffmpeg-python streams only, or bind every ffvfx Input")
+        publish(inp.video, bindings[inp] if inp in bindings else _file(inp))
     for node in graph.filters:
         streams = [pool[s].pop(0) for s in node.inputs]
         args = [_value(a) for a in node.args]
@@ -56,18 +61,38 @@ def to_ffmpeg_python(output: Stream, bindings: dict[Input, Any]) -> Any:
 
 def _source(node: Filter) -> Any:
     """A source filter (``color``, ``movie``) as an ffmpeg-python lavfi input."""
-    import ffmpeg
     return ffmpeg.input(node.text(), f="lavfi").video
 
 
+def _file(inp: Input) -> Any:
+    """A file input the effect reads itself as ``ffmpeg.input``, its ``-key value`` options kept."""
+    opts = inp.options
+    if len(opts) % 2 or not all(k.startswith("-") for k in opts[::2]):
+        raise ValueError(f"input options {opts!r} are not -key value pairs")
+    return ffmpeg.input(inp.path, **{k[1:]: v for k, v in zip(opts[::2], opts[1::2], strict=True)}).video
+
+
 def accepts_ffmpeg_python(effect: Callable[..., Stream]) -> Callable[..., Any]:
-    """Let ``effect`` take an ffvfx Stream (returns one) or an ffmpeg-python stream (returns one)."""
+    """Let ``effect`` take ffmpeg-python streams wherever it takes streams (positional, keyword, or
+    inside a list or tuple) and then return one; given only ffvfx Streams it returns an ffvfx Stream.
+    The same ffmpeg-python stream given twice is one input."""
 
     @functools.wraps(effect)
-    def wrapper(stream: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(stream, Stream):
-            return effect(stream, *args, **kwargs)
-        placeholder = Input()
-        return to_ffmpeg_python(effect(placeholder.video, *args, **kwargs), {placeholder: stream})
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        bindings: dict[Any, Input] = {}
+
+        def placeholder(value: Any) -> Any:
+            if isinstance(value, ffmpeg.nodes.FilterableStream):
+                if value not in bindings:
+                    bindings[value] = Input(label=f"in{len(bindings)}" if bindings else "in")
+                return bindings[value].video
+            if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+                return type(value)(placeholder(v) for v in value)
+            return value
+
+        out = effect(*[placeholder(a) for a in args], **{k: placeholder(v) for k, v in kwargs.items()})
+        if not bindings:
+            return out
+        return to_ffmpeg_python(out, {inp: fp for fp, inp in bindings.items()})
 
     return wrapper

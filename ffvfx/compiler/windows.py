@@ -34,6 +34,17 @@ def window(values: list, first: int, frames: int | None, extra: int = 0) -> list
     return list(values[first:] if frames is None else values[first:first + frames + extra])
 
 
+def per_frame(apply: Callable[..., Stream], **values: object) -> Windowed:
+    """The effect ``apply(stream, **values)`` with each of ``values`` cut to the segment rendered:
+    a per-frame list by :func:`window`, anything with a ``window(first, frames)`` method (a
+    register hook) by that; None stays None (a value left out, as gains that change nothing)."""
+    def build(first: int, frames: int | None) -> Effect:
+        cut = {name: None if v is None else v.window(first, frames) if hasattr(v, "window")
+               else window(v, first, frames) for name, v in values.items()}
+        return lambda stream: apply(stream, **cut)
+    return Windowed(build)
+
+
 @dataclass(frozen=True)
 class Segment:
     """Output frames ``first`` .. ``first + frames - 1`` of the rendered range (0-based; ``frames``

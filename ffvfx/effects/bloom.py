@@ -9,10 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ffvfx.compiler import timeline
 from ffvfx.compiler.graph import Stream, filter, filter_multi
-from ffvfx.compiler.numbers import decimal
+from ffvfx.compiler.numbers import MAX_FRAMES_BACK, MAX_SIGMA, decimal
+from ffvfx.compiler.params import Param, check
 
 Reference = Callable[[Stream], Stream]
+
+PARAMS = (
+    Param("delay", int, 8, unit="frames", lo=1, hi=MAX_FRAMES_BACK,
+          help="Frames between the current frame and the one it is compared with."),
+    Param("sigma", float, 8.0, unit="pixels", lo=0, lo_open=True, hi=MAX_SIGMA, help="Glow radius (px)."),
+    Param("strength", float, 1.0, lo=0, lo_open=True, hi=1000, help="Glow gain."),
+)
+"""What :func:`bloom` takes (``ffvfx motion`` spells them ``--delay``, ``--bloom-sigma``, ``--strength``
+for ``--mode glow``)."""
+
+
+def bloom(stream: Stream, *, delay: int = 8, sigma: float = 8.0, strength: float = 1.0) -> Stream:
+    """``stream`` plus a soft glow (Gaussian ``sigma`` px, gain ``strength``) of what changed over
+    ``delay`` frames, in yuv420p: the picture of ``motion(mode="glow")``."""
+    check(PARAMS, dict(delay=delay, sigma=sigma, strength=strength))
+    src = timeline.regular(stream).filter("format", "gbrp", label="src")
+    out = add_bloom(src, src, lambda s: timeline.delayed(s, delay), sigma, strength, rgb=True)
+    return out.filter("format", "yuv420p", label="bloom")
 
 
 def reduction(sigma: float) -> int:

@@ -32,9 +32,24 @@ from pathlib import Path
 
 from ffvfx.compiler import timeline
 from ffvfx.compiler.graph import Input, Stream, filter, source
+from ffvfx.compiler.params import Param
 from ffvfx.errors import FfvfxError
 
 FITS = ("cover", "contain", "stretch")
+
+PARAMS = (
+    Param("bg", Path, words="COLOR", required=True,
+          help="Background: an image (looped), a video (looped when shorter) "
+          "or a colour (0xRRGGBB, #RRGGBB, a name such as black)."),
+    Param("fit", str, "cover", choices=FITS,
+          help="cover: fill and crop; contain: fit inside and pad; stretch: ignore the aspect."),
+    Param("pad_color", str, "black", help="contain: colour of the bars."),
+    Param("feather", float, 0.0, unit="pixels", lo=0, hi=100,
+          help="Soften the alpha's edge (Gaussian sigma, px)."),
+    Param("shift_bg", int, (0, 0), unit="pixels", lo=-16384, hi=16384, count=2, example="12,-4",
+          keyword="shift", help="Move the background x,y px (right, down; negative: left, up)."),
+)
+"""What ``ffvfx composite`` takes besides its ALPHA argument: :func:`composite`'s keywords."""
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm",
                             ".tga", ".exr", ".jxl"})
@@ -167,16 +182,28 @@ def shift_background(bg: Stream, size: tuple[int, int], shift: tuple[int, int]) 
     return padded.filter("crop", w=w, h=h, x=max(-x, 0), y=max(-y, 0))
 
 
-def composite(picture: Stream, alpha: Stream, bg: Background, *, size: tuple[int, int],
-              fps: Fraction, fit: str = "cover", pad_color: str = "black", feather: float = 0.0,
-              shift: tuple[int, int] = (0, 0), first: int = 0, period: int | None = None) -> Stream:
+def composite(picture: Stream, alpha: Stream, bg: Background | Stream | str, *, size: tuple[int, int],
+              fps: Fraction | None = None, fit: str = "cover", pad_color: str = "black",
+              feather: float = 0.0, shift: tuple[int, int] = (0, 0), first: int = 0,
+              period: int | None = None) -> Stream:
     """``picture`` where ``alpha`` is white over ``bg`` where it is black, as planar RGB.
 
-    ``size`` (w, h) and ``fps`` are the input's; ``feather``: Gaussian sigma (px) softening the
-    alpha's edge; ``shift``: background offset (px, x right, y down); ``first``/``period``: where
-    a segment of the render starts (see :meth:`Background.stream`).
+    ``bg``: a :class:`Background`, what ``--bg`` takes (a file or a colour, see :func:`background`)
+    or a stream (fitted and shifted as it comes, one frame per frame of ``picture``). ``size``
+    (w, h, px) and ``fps`` (frames per second, not needed for a stream) are the input's;
+    ``feather``: Gaussian sigma (px) softening the alpha's edge; ``shift``: background offset (px,
+    x right, y down); ``first``/``period``: where a segment of the render starts (frames, see
+    :meth:`Background.stream`).
     """
-    behind = fit_background(bg.stream(size, fps, first, period), size, fit, pad_color)
+    if isinstance(bg, str):
+        bg = background(bg)
+    if isinstance(bg, Stream):
+        behind = timeline.regular(bg)
+    elif fps is None:
+        raise FfvfxError(f"a {bg.kind} background needs the input's frame rate (fps)")
+    else:
+        behind = bg.stream(size, fps, first, period)
+    behind = fit_background(behind, size, fit, pad_color)
     behind = shift_background(behind, size, shift).named("bg")
     return over(picture, alpha, behind, feather=feather)
 

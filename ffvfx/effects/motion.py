@@ -15,15 +15,47 @@ frame instead (long exposure). ``bloom`` adds ``gblur(|c - p|) * bloom`` on top 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ffvfx.compiler import timeline
 from ffvfx.compiler.graph import Stream, filter, filter_multi
-from ffvfx.compiler.numbers import decimal
+from ffvfx.compiler.numbers import MAX_FRAME, MAX_FRAMES_BACK, MAX_SIGMA, decimal
+from ffvfx.compiler.params import Param, defaults
 from ffvfx.effects import bloom as bloom_layer
 from ffvfx.errors import FfvfxError
 
 MODES = ("gray", "black", "matte", "glow", "rgb")
+
+PARAMS = (
+    Param("mode", str, "gray", choices=MODES,
+          help="gray: Posy's invert+offset; black: |c-p|; matte; glow; rgb: three delays."),
+    Param("delay", int, 8, unit="frames", lo=1, hi=MAX_FRAMES_BACK, help="Frames between c and p."),
+    Param("delay_s", float, unit="seconds", lo=0, lo_open=True, hi=MAX_FRAMES_BACK, effect=False,
+          help="The delay in seconds instead (needs an input)."),
+    Param("delays", int, (1, 8, 32), unit="frames", lo=1, hi=MAX_FRAMES_BACK, count=3, example="1,8,32",
+          help="rgb mode: R,G,B delays (frames)."),
+    Param("strength", float, 1.0, lo=0, lo_open=True, hi=1000, help="Amplify the difference."),
+    Param("freeze", int, unit="frames", lo=0, hi=MAX_FRAME,
+          help="Compare every frame with this one frame (0-based)."),
+    Param("bloom", bool, False, effect=False, help="Add a soft glow of the motion on top."),
+    Param("bloom_sigma", float, 8.0, unit="pixels", lo=0, lo_open=True, hi=MAX_SIGMA,
+          help="Glow radius (px)."),
+    Param("bloom_strength", float, 1.0, lo=0, hi=1000, effect=False, help="Glow gain."),
+)
+"""What ``ffvfx motion`` takes: ``delay_s`` becomes ``delay`` once the rate is known, and the
+``bloom`` flag with ``bloom_strength`` become :func:`motion`'s ``bloom`` (see :func:`keywords`)."""
+
+
+def keywords(values: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`motion`'s keywords for ``values`` named as in :data:`PARAMS` (unset ones at their
+    default). ``delay_s`` is the caller's to turn into ``delay`` frames: only it knows the rate."""
+    v = {**defaults(PARAMS), **values}
+    if v["delay_s"] is not None:
+        raise ValueError("delay_s: give the delay in frames (delay); the rate turns seconds into frames")
+    return dict(mode=v["mode"], delay=v["delay"], strength=v["strength"], delays=list(v["delays"]),
+                freeze=v["freeze"], bloom=v["bloom_strength"] if v["bloom"] else 0.0,
+                bloom_sigma=v["bloom_sigma"])
 
 
 def motion(stream: Stream, *, mode: str = "gray", delay: int = 8, strength: float = 1.0,

@@ -11,7 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ffvfx.compiler.graph import Stream
+from ffvfx.compiler.params import Param
 from ffvfx.errors import FfvfxError
+
+PARAMS = (
+    Param("threshold", float, lo=0, hi=1, help="Clean-up: hard matte at this alpha (0..1)."),
+    Param("erode", int, 0, unit="pixels", lo=0, hi=64, help="Clean-up: shrink (px)."),
+    Param("dilate", int, 0, unit="pixels", lo=0, hi=64, help="Clean-up: grow (px)."),
+    Param("smooth", int, 1, unit="frames", lo=1, hi=31, help="Clean-up: centred average (frames)."),
+    Param("feather", float, 0.0, unit="pixels", lo=0, hi=100, help="Clean-up: soft edge (px)."),
+)
+"""What ``ffvfx matte`` takes for the clean-up: the fields of :class:`Refine`."""
 
 
 @dataclass(frozen=True)

@@ -1,35 +1,40 @@
 """Camera compensation in the graph: per-frame sub-pixel shifts written as expressions of the frame number.
 
-A :class:`~ffvfx.stages.analysis.camera.CameraPath` gives ``off[n] = (ox, oy)`` with
-``frame_n[y, x] == frame_0[y + oy, x + ox]`` for background pixels (the demo's convention). Two ways
-to use it, both frame-exact (no ``sendcmd``, which is not frame-exact with several inputs on ffmpeg 9):
+A camera path (:class:`CameraMotion`, e.g. :class:`ffvfx.stages.analysis.camera.CameraPath`) gives
+``off[n] = (ox, oy)`` with ``frame_n[y, x] == frame_0[y + oy, x + ox]`` for background pixels (the
+demo's convention). :func:`echo_register` makes from it what ``trails`` takes as its ``register``
+hook, frame-exact (no ``sendcmd``, which is not frame-exact with several inputs on ffmpeg 9): echo
+``k`` (the frame ``d = k*spacing`` earlier, after ``tpad``) is moved by ``off[n] - off[n-d]`` so
+its background lands where the current frame has it. The current frame is untouched, the shift is
+bounded by ``d`` frames of camera motion whatever the clip length, and only echoes pay.
 
-- :func:`echo_register` (recommended, what ``trails`` takes as its ``register`` hook): echo ``k``
-  (the frame ``d = k*spacing`` earlier, after ``tpad``) is resampled at ``+ (off[n] - off[n-d])`` so
-  its background lands where the current frame has it. The current frame is untouched, the shift
-  is bounded by ``d`` frames of camera motion whatever the clip length, and only echoes pay.
-- :func:`stabilise` -> temporal effect -> :func:`unstabilise`: the frame is padded by ``margin``
-  (edges smeared) and moved into frame 0's coordinates, then moved back and cropped. Two
-  resamplings for every frame (the current one included), and ``margin`` must cover the whole
-  path (``|off| <= margin``), which a long pan outgrows.
-
-Resampling is ``perspective`` with ``eval=frame``, ``interpolation=linear`` and a pure translation
-(``sense=source``: output pixel (x, y) reads input (x + dx, y + dy)); outside the frame it repeats
-the edge pixels, so a shift reveals smeared edges, never black bars. Integer shifts (``crop``) would
-leave up to 0.5 px of error, which on the textured demo background drops the trail test below
-35 dB. Per-frame values are balanced ``if(lt(n,K),A,B)`` trees (:func:`per_frame`): flat sums fail
-past ~97 terms. ``perspective``'s frame variable ``in`` counts from 1; ``crop``'s ``n`` from 0.
+:func:`shift` resamples instead (``perspective`` with ``eval=frame``, ``interpolation=linear`` and a
+pure translation, ``sense=source``: output pixel (x, y) reads input (x + dx, y + dy)); outside the
+frame it repeats the edge pixels, so a shift reveals smeared edges, never black bars. Per-frame
+values are balanced ``if(lt(n,K),A,B)`` trees (:func:`per_frame`): flat sums fail past ~97 terms.
+``perspective``'s frame variable ``in`` counts from 1; ``crop``'s ``n`` from 0.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Sequence
+from typing import Protocol
 
 from ffvfx.compiler.graph import Stream
 from ffvfx.compiler.windows import window
-from ffvfx.stages.analysis.camera import CameraPath
+
+
+class CameraMotion(Protocol):
+    """What compensation reads of a camera path: ``offsets[n] = (ox, oy)``, full-resolution px
+    from frame 0, and the frame ``size`` (w, h) they refer to (None: unknown)."""
+
+    @property
+    def offsets(self) -> Sequence[tuple[float, float]]: ...
+
+    @property
+    def size(self) -> tuple[int, int] | None: ...
+
 
 DIGITS = 4
 """Decimals kept in expression constants (1/10000 px)."""
@@ -65,14 +70,6 @@ def per_frame(values: Sequence[float], var: str = "n", first: int = 0) -> str:
     return tree(0, len(runs))
 
 
-def evaluate(expr: str, **variables: float) -> float:
-    """Evaluate a :func:`per_frame` expression in Python (for tests): ``if``, ``lt``, numbers."""
-    env = {"f_if": lambda c, a, b: a if c else b, "f_lt": lambda a, b: float(a < b),
-           **{f"v_{k}": v for k, v in variables.items()}}
-    text = re.sub(r"\b([A-Za-z_]\w*)\b(\()?", lambda m: ("f_" if m.group(2) else "v_") + m.group(0), expr)
-    return float(eval(text, {"__builtins__": {}}, env))  # noqa: S307
-
-
 def shift(stream: Stream, dx: Sequence[float], dy: Sequence[float], label: str | None = None) -> Stream:
     """Frame n resampled at ``(x + dx[n], y + dy[n])`` (bilinear; edges repeated outside).
 
@@ -87,7 +84,7 @@ def shift(stream: Stream, dx: Sequence[float], dy: Sequence[float], label: str |
                          interpolation="linear", sense="source", eval="frame", label=label)
 
 
-def echo_shift(path: CameraPath, delay: int) -> tuple[list[float], list[float]]:
+def echo_shift(path: CameraMotion, delay: int) -> tuple[list[float], list[float]]:
     """Per-frame resampling offsets that register the frame ``delay`` earlier onto frame n.
 
     ``off[n] - off[max(n - delay, 0)]``, over ``len(path) + delay`` frames (the ``tpad`` branch
@@ -103,7 +100,7 @@ def echo_shift(path: CameraPath, delay: int) -> tuple[list[float], list[float]]:
     return dx, dy
 
 
-def _echo_shift_limited(path: CameraPath, delay: int) -> tuple[list[float], list[float]]:
+def _echo_shift_limited(path: CameraMotion, delay: int) -> tuple[list[float], list[float]]:
     """:func:`echo_shift`, with jumps of over a quarter frame (a cut, a loop point) left unshifted
     rather than padding every frame for them."""
     dx, dy = echo_shift(path, delay)
@@ -134,7 +131,7 @@ class EchoRegister:
     pixels and 36.3 dB with bilinear shifts; the weighted echoes average the half-pixel errors away.
     """
 
-    def __init__(self, path: CameraPath, spacing: int, layers: int):
+    def __init__(self, path: CameraMotion, spacing: int, layers: int):
         self.spacing = spacing
         self.shifts = {k: [[round(v) for v in axis] for axis in _echo_shift_limited(path, k * spacing)]
                        for k in range(1, layers + 1)}
@@ -159,30 +156,6 @@ class EchoRegister:
                              y=per_frame([m + v for v in iy]), exact=1, label=f"reg{k}")
 
 
-def echo_register(path: CameraPath, spacing: int, layers: int = 6) -> EchoRegister:
+def echo_register(path: CameraMotion, spacing: int, layers: int = 6) -> EchoRegister:
     """The trails hook for ``layers`` echoes ``spacing`` frames apart (see :class:`EchoRegister`)."""
     return EchoRegister(path, spacing, layers)
-
-
-def needed_margin(path: CameraPath) -> int:
-    """The smallest ``margin`` :func:`stabilise` needs for ``path`` (whole pixels, plus one)."""
-    m = int(max((max(abs(x), abs(y)) for x, y in path.offsets), default=0.0)) + 2
-    return m + m % 2  # even: pad/crop offsets on 4:2:0 frames
-
-
-def stabilise(stream: Stream, path: CameraPath, margin: int | None = None) -> Stream:
-    """Frame n padded by ``margin`` px (edges smeared) and moved into frame 0's coordinates.
-
-    Output pixel (X, Y) shows world point (X - margin, Y - margin) of frame 0 where frame n saw it
-    (the rest is the smeared edge). ``margin`` defaults to :func:`needed_margin`.
-    """
-    m = needed_margin(path) if margin is None else int(margin) + int(margin) % 2
-    return shift(pad_smeared(stream, m), [-x for x, _ in path.offsets], [-y for _, y in path.offsets],
-                 label="stable")
-
-
-def unstabilise(stream: Stream, path: CameraPath, margin: int | None = None) -> Stream:
-    """The inverse of :func:`stabilise`: frame n's own view again, at the original size."""
-    m = needed_margin(path) if margin is None else int(margin) + int(margin) % 2
-    back = shift(stream, [x for x, _ in path.offsets], [y for _, y in path.offsets])
-    return back.filter("crop", w=f"iw-{2 * m}", h=f"ih-{2 * m}", x=m, y=m, label="unstable")

@@ -61,15 +61,40 @@ alpha merged) and must return the same size, format and frame timing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from ffvfx.compiler import timeline
 from ffvfx.compiler.graph import Stream, filter
-from ffvfx.compiler.numbers import decimal
+from ffvfx.compiler.numbers import MAX_FRAMES_BACK, MAX_SIGMA, decimal
+from ffvfx.compiler.params import Param
 from ffvfx.effects import bloom
 from ffvfx.errors import FfvfxError
 
 OPERATORS = ("normal", "blend", "add", "max", "min", "screen", "glow", "shadow", "behind", "front")
-GHOSTS = ("glow", "shadow", "normal")  # the ``--ghost`` names of the original script
+
+PARAMS = (
+    Param("layers", int, 6, unit="echoes", lo=1, hi=64, help="Number of echoes."),
+    Param("decay", float, 0.7, lo=0, lo_open=True, hi=1, help="Echo k has opacity decay^k."),
+    Param("spacing", int, 5, unit="frames", lo=1, hi=MAX_FRAMES_BACK, help="Frames between echoes."),
+    Param("intensity", float, 1.0, lo=0, lo_open=True, hi=1000, help="Starting intensity."),
+    Param("operator", str, "normal", choices=OPERATORS, flags=("--ghost", "--operator"),
+          help="glow: bright trails; shadow: dark; normal: weighted average; add/max/min/screen/blend; "
+          "behind/front need --alpha."),
+    Param("alpha", Path, effect=False, help="Matte video (white = subject) for behind/front."),
+    Param("compensate", bool, True, effect=False,
+          help="Shift every echo back into register with the camera's motion."),
+    Param("mask", bool, False, effect=False, help="Trails only on the moving, in-focus subject."),
+    Param("motion_thresh", int, 10, unit="levels", lo=0, hi=255, effect=False, help="--mask: 8-bit levels."),
+    Param("focus_block", int, 31, unit="pixels", lo=3, hi=999, effect=False,
+          help="--mask: block size (px)."),
+    Param("glow_sigma", float, 8.0, unit="pixels", lo=0, lo_open=True, hi=MAX_SIGMA,
+          help="glow: blur radius (px)."),
+    Param("exposure", float, 2.0, lo=0, lo_open=True, hi=1000,
+          help="glow: echo gain; shadow: echo darkening."),
+)
+"""What ``ffvfx trails`` takes. Not :func:`trails`' own keywords: ``alpha`` (a file, opened as the
+matte stream), ``compensate`` (the camera path measured into a ``register`` hook) and the
+``--mask`` analysis settings (:func:`trail_mask` over the mask it finds)."""
 
 Register = Callable[[Stream, int], Stream]
 

@@ -33,8 +33,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ffvfx.errors import FfvfxError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 try:
     import fcntl
@@ -101,6 +105,21 @@ def write_text(path: PathLike, text: str, *, overwrite: bool) -> None:
     """Write ``text`` to ``path`` atomically (``overwrite``: as :func:`atomic_path`)."""
     with atomic_path(path, ".tmp", overwrite=overwrite) as tmp, open(tmp, "w") as f:
         f.write(text)
+
+
+def write_png(path: PathLike, image: np.ndarray, *, overwrite: bool,
+              failure: str = "cannot write the image") -> None:
+    """RGB(A) or gray uint8, or gray uint16, as the PNG ``path``, atomically (``overwrite``: as
+    :func:`atomic_path`); ``failure`` says what went wrong in the one line when it cannot be encoded."""
+    import cv2  # lazy: most commands write no picture, and cv2 takes a while to import
+
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    ok, data = cv2.imencode(".png", image)
+    if not ok:
+        raise FfvfxError(f"{path}: {failure}")
+    with atomic_path(path, ".tmp", overwrite=overwrite) as tmp, open(tmp, "wb") as f:
+        f.write(data.tobytes())
 
 
 @contextmanager

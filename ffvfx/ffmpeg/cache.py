@@ -5,9 +5,11 @@ next run: each ffmpeg binary's capabilities (``toolchain-*.json``), hardware pro
 (``hw-probe.json``), camera paths (``camera/``), subject masks (``mask-KEY.mkv`` + ``.json``),
 studio generations (``studio/``), inpainting candidates (``inpaint/``) and the demo clip.
 
-An entry is a JSON file written whole (:func:`save`: a temporary file renamed over it, so a
-reader never sees half of one). It is used only when it has the shape its reader expects
-(:func:`matches`: required keys and their types) and the files it names are sound: each file in
+An entry is named by :func:`key` (a hash of what changes it, each file it reads by its
+:func:`file_identity`), so an edited input is simply a miss. It is a JSON file written whole
+(:func:`save`: a temporary file renamed over it, so a reader never sees half of one). It is used
+only when it has the shape its reader expects (:func:`matches`: required keys and their types)
+and the files it names are sound: each file in
 its manifest (``cache_files``, written by :func:`save`) is there with the byte size recorded and,
 for a video, the frame count recorded. Anything else -- truncated JSON, the wrong JSON type, a
 missing key, a missing, truncated or replaced file -- is damage: one line on stderr (``ffvfx:
@@ -21,6 +23,7 @@ must be a file ffmpeg reads (a mask, generated pictures): :func:`folder` then re
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -93,6 +96,19 @@ def root(override: str | os.PathLike[str] | None = None) -> Path:
     """The cache folder: ``override`` when given (a caller's own), else ``$FFVFX_CACHE``, else
     ``~/.cache/ffvfx``. Not created here."""
     return Path(override or os.environ.get("FFVFX_CACHE") or Path.home() / ".cache" / "ffvfx")
+
+
+def key(payload: Mapping[str, Any], digits: int = 16) -> str:
+    """The name of the entry for ``payload`` (JSON: what changes the result, a
+    :func:`file_identity` for each file read): ``digits`` hex digits of the sha256 of it, keys sorted."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:digits]
+
+
+def file_identity(path: str | os.PathLike[str]) -> str:
+    """``path`` as it is now, for a :func:`key`: ``REALPATH|BYTES|MTIME_NS``; a file edited or
+    replaced gets a new identity, so its entries are missed and rebuilt. OSError when it is not there."""
+    st = os.stat(path)
+    return f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}"
 
 
 def folder(path: str | os.PathLike[str]) -> Path:

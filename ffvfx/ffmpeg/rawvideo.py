@@ -1,8 +1,10 @@
-"""Frame-accurate decoding into numpy: every frame of a video through an ffmpeg rawvideo pipe.
+"""Frame pipes both ways: numpy frames out of a video, and into one, through ffmpeg rawvideo pipes.
 
-Not ``cv2.VideoCapture``, which drops frames at the ends: ffmpeg decodes, scales or filters, and
-writes raw frames to stdout with their own timing (``passthrough``), one frame read at a time, so
-memory holds one frame whatever the length. Used by every analysis and AI stage.
+Decoding (:func:`frames`) is frame-accurate -- not ``cv2.VideoCapture``, which drops frames at the
+ends: ffmpeg decodes, scales or filters, and writes raw frames to stdout with their own timing
+(``passthrough``), one frame read at a time, so memory holds one frame whatever the length.
+Encoding (:class:`FrameEncoder`, :func:`encoder_argv`) is the reverse: raw frames written to an
+ffmpeg's stdin become one file. Used by every analysis and AI stage.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from fractions import Fraction
 
 import numpy as np
 
@@ -98,3 +101,78 @@ def check_decodes(src: str, tools: Toolchain, what: str) -> None:
         first = None
     if first is None:
         raise FfvfxError(f"{what} {src}: no frame of it decodes")
+
+
+def encoder_argv(ffmpeg: str, size: tuple[int, int], fps: Fraction | int, pix_fmt: str, out: str,
+                 codec_args: list[str], vf: str | None = None) -> list[str]:
+    """ffmpeg argv encoding raw ``pix_fmt`` frames of ``size`` (w, h) px from stdin at ``fps``
+    frames/s into ``out`` (replaced), through ``vf`` when given."""
+    fps = Fraction(fps)
+    argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{size[0]}x{size[1]}",
+            "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "pipe:0"]
+    if vf:
+        argv += ["-vf", vf]
+    return argv + codec_args + [escape.media_path(str(out))]
+
+
+Failure = Callable[[int, str], BaseException]
+"""What a failed encoder raises, from its exit code and its stderr text."""
+
+
+class FrameEncoder:
+    """An ffmpeg process reading raw frames on stdin and writing one file; errors kept.
+
+    A write or the final wait blocked for :func:`ffvfx.ffmpeg.watchdog.stall_seconds` stops it
+    (:class:`~ffvfx.ffmpeg.watchdog.Stalled`); time between writes (the model's) does not count.
+    ``failure``: what a failed encoder raises instead of one line naming ``what`` it wrote.
+    """
+
+    def __init__(self, argv: list[str], failure: Failure | None = None):
+        self.failure = failure
+        self.err = tempfile.TemporaryFile()
+        try:
+            self.proc = children.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                       stderr=self.err)
+        except OSError as exc:
+            self.err.close()
+            raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
+        self.dog = Watchdog(self.proc, armed=False).start()
+
+    def write(self, data: bytes) -> None:
+        """One frame's bytes; an encoder that died raises as :meth:`finish` does."""
+        assert self.proc.stdin is not None
+        self.dog.kick()
+        try:
+            self.proc.stdin.write(data)
+        except BrokenPipeError:
+            self.finish("encoding")
+        self.dog.pause()
+
+    def finish(self, what: str) -> None:
+        """Close stdin, wait, and raise one line when ffmpeg failed writing ``what`` (or stalled)."""
+        self.dog.kick()
+        if self.proc.stdin and not self.proc.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()
+        code = self.proc.wait()
+        self.dog.stop()
+        self.err.seek(0)
+        text = self.err.read().decode(errors="replace")
+        self.err.close()
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if self.dog.fired:
+            raise Stalled(self.dog.message(f"ffmpeg writing the {what}", lines[-1] if lines else ""))
+        if code != 0:
+            if self.failure is not None:
+                raise self.failure(code, text)
+            raise FfvfxError(f"ffmpeg could not write the {what} ({lines[-1] if lines else code})")
+
+    def kill(self) -> None:
+        """Stop ffmpeg now (the caller failed); its output is left to the caller's atomic path."""
+        self.dog.stop()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if not self.err.closed:
+            self.err.close()

@@ -4,7 +4,9 @@ INPUT (a command's positional argument) is a file whenever something other than 
 under that name, so no file is ever taken for a device, a keyword or a filtergraph, whatever it is
 called (``lavfi:testsrc2,metadata=print:file=x``, ``webcam``, ``demo``). Only when nothing
 exists there does ``demo`` name the built-in scene, ``webcam`` the platform's default camera, and
-``/dev/videoN`` (a device node, never a regular file) a V4L2 camera.
+``/dev/videoN`` (a device node, never a regular file) a V4L2 camera. This module only names the
+scene (:func:`wants_demo`); the layer that can render it (:mod:`ffvfx.pipelines.demo`) puts the
+cached scene in its place.
 
 Every other camera, and every synthetic source, takes an option that no file name can reach:
 ``--camera SPEC`` (``webcam``, ``/dev/video0``, ``v4l2:/dev/video1``, ``avfoundation:0``,
@@ -23,6 +25,8 @@ from ffvfx.compiler import escape
 from ffvfx.compiler.numbers import decimal
 from ffvfx.errors import FfvfxError
 
+DEMO = "demo"
+"""The keyword INPUT that names the built-in demo scene (when no file has that name)."""
 CAMERA_FORMATS = ("v4l2", "avfoundation", "dshow")
 """ffmpeg input devices ``--camera FORMAT:DEVICE`` opens."""
 _OLD_FORMS = (*CAMERA_FORMATS, "lavfi")
@@ -61,20 +65,24 @@ def keyword(spec: str | None, *words: str) -> str | None:
     return spec if spec in words and not names_a_file(spec) else None
 
 
+def wants_demo(source: Source | None) -> bool:
+    """``source`` is the keyword ``demo`` (no file of that name): the built-in scene, still to be
+    put in place (:func:`ffvfx.pipelines.demo.materialise`)."""
+    return source is not None and not source.device and keyword(source.path, DEMO) is not None
+
+
 def resolve(spec: str, size: str | None = None, fps: float | None = None) -> Source:
     """INPUT as typed: a file, or (no file of that name) ``demo``, ``webcam``, ``/dev/videoN``.
 
-    ``demo`` is generated once and cached. ``size`` (``WxH``) and ``fps`` are a camera's capture
-    size and rate.
+    ``demo`` comes back as ``Source("demo")`` (:func:`wants_demo`); the scene is rendered and cached
+    a layer up. ``size`` (``WxH``) and ``fps`` are a camera's capture size and rate.
     """
     if spec.startswith("/dev/video") and not os.path.isfile(spec):
         return _device("v4l2", spec, size, fps)
     if names_a_file(spec):
         return Source(spec)
-    if spec == "demo":
-        from ffvfx.ffmpeg import toolchain
-        from ffvfx.stages import demo
-        return Source(str(demo.demo_path(ffmpeg=toolchain.find().ffmpeg)))
+    if spec == DEMO:
+        return Source(spec)  # the built-in scene: wants_demo
     if spec == "webcam":
         return _device(*_default_camera(), size, fps)
     if os.path.isdir(spec):

@@ -45,8 +45,7 @@ class Toolchain:
     @functools.cached_property
     def identity(self) -> str:
         """This binary as a cache key: its real path, size and modification time."""
-        st = os.stat(self.ffmpeg)
-        return f"{os.path.realpath(self.ffmpeg)}|{st.st_size}|{st.st_mtime_ns}"
+        return cache.file_identity(self.ffmpeg)
 
     @property
     def version(self) -> str:

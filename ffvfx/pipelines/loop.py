@@ -5,6 +5,9 @@ beside the target and renamed when ffmpeg succeeded (the discipline of :mod:`ffv
 folder itself is all or nothing (:func:`ffvfx.ffmpeg.atomic.atomic_folder`, in ``ffvfx loop``). The
 page is plain static HTML with no scripts from elsewhere and no server: it plays every loop muted
 in a loop, with its frames, times and score, and links the source by a relative path.
+
+:func:`search` finds the loops of ``ffvfx loop``'s input (every output checked first);
+:func:`write_folder`, :func:`graph_lines` and :func:`preview_best` are what it does with them.
 """
 
 from __future__ import annotations
@@ -12,18 +15,27 @@ from __future__ import annotations
 import html
 import json
 import os
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 from ffvfx.compiler.escape import input_args, media_path
 from ffvfx.compiler.graph import Graph, Input
-from ffvfx.effects.loop import loop_graph
+from ffvfx.effects.loop import FORMATS, loop_graph
 from ffvfx.errors import FfvfxError
-from ffvfx.ffmpeg.atomic import atomic_path, write_text
+from ffvfx.ffmpeg.atomic import atomic_folder, atomic_path, write_text
+from ffvfx.ffmpeg.outputs import check_output
+from ffvfx.ffmpeg.preview import preview
+from ffvfx.ffmpeg.probe import VideoInfo, probe
 from ffvfx.ffmpeg.progress import ProgressBar
 from ffvfx.ffmpeg.render import Encoding, execute
+from ffvfx.ffmpeg.sources import Source
 from ffvfx.ffmpeg.toolchain import Toolchain
+from ffvfx.pipelines import demo
+from ffvfx.pipelines.delivery import Say, side_input, silent
+from ffvfx.stages.analysis import loops as loop_analysis
 from ffvfx.stages.analysis.loops import Loop, LoopSearch
 
 JSON_FORMAT = "ffvfx-loops"
@@ -133,3 +145,117 @@ def source_href(source: str, outdir: Path) -> str:
     """The source's address relative to the page (a ``file`` path works opened from disk)."""
     rel = os.path.relpath(Path(source).resolve(), outdir.resolve())
     return quote(Path(rel).as_posix())
+
+
+class Length(Protocol):
+    """A loop length as typed (``2s`` or frames), in frames at a rate (``ffvfx.cli.options.Span``)."""
+
+    def frames(self, fps: float) -> int: ...
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    """What ``ffvfx loop`` was asked (lengths in seconds or frames, distances as hash fractions)."""
+
+    min_length: Length
+    max_length: Length
+    count: int = 5                  # loops to keep
+    hash_name: str = "phash"
+    hash_size: int = 8              # hash side (bits = size^2)
+    threshold: float = 0.1          # largest seam distance
+    min_motion: float = 0.06
+    max_motion: float = 0.35        # above it is a scene cut
+    crossfade: int = 0              # frames
+    fmt: str = "webm"
+    alpha: str | None = None        # matte video (white = opaque): WebM with transparency
+    crf: float | None = None
+    overwrite: bool = False
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class Search:
+    """The loops found in one input (best first), with what writing them needs."""
+
+    source: Source
+    info: VideoInfo
+    outdir: Path
+    loops: LoopSearch
+    min_frames: int                 # the shortest and longest loop looked for (frames)
+    max_frames: int
+    opts: LoopOptions
+
+    def why_none(self) -> str:
+        """Why no loop was found, in words."""
+        threshold = self.opts.threshold
+        return self.loops.refusal() or f"no span's ends match within the hash threshold {threshold:g}"
+
+    def params(self) -> dict:
+        """The search's settings as ``loops.json`` keeps them."""
+        o = self.opts
+        return dict(hash=o.hash_name, hash_size=o.hash_size, min_length=self.min_frames,
+                    max_length=self.max_frames, threshold=o.threshold,
+                    min_motion=o.min_motion, max_motion=o.max_motion, count=o.count)
+
+
+def search(spec: str, outdir: str | None, tools: Toolchain, opts: LoopOptions, *, writes: bool,
+           say: Say = silent) -> Search:
+    """The loops of INPUT ``spec``; ``writes``: the folder ``outdir`` (default: INPUT's name +
+    ``_loops``) will be written, so every loop file there is checked before the analysis."""
+    if opts.alpha and opts.fmt != "webm":
+        raise FfvfxError("--alpha needs --format webm (VP9 keeps transparency)")
+    src = demo.resolve(spec)
+    if src.device:
+        raise FfvfxError("ffvfx loop analyses a file; record the camera first")
+    folder = Path(outdir or Path(spec).stem + "_loops")
+    if writes:  # every loop file there is replaced or removed
+        earlier = [p.name for f in FORMATS for p in folder.glob(f"loop_*.{f}")]
+        check_output(folder, [src.path, opts.alpha], opts.overwrite, files=sorted({*earlier, LISTING, PAGE}))
+    info = probe(src.path, tools)
+    fps = float(info.fps)
+    shortest, longest = opts.min_length.frames(fps), opts.max_length.frames(fps)
+    lengths = dict(min_length=shortest, max_length=longest)
+    params = dict(threshold=opts.threshold, min_motion=opts.min_motion, max_motion=opts.max_motion,
+                  count=opts.count)
+    loop_analysis.check_params(hash_name=opts.hash_name, hash_size=opts.hash_size, **lengths, **params)
+    if opts.crossfade and 2 * opts.crossfade > shortest:
+        raise FfvfxError(f"--crossfade {opts.crossfade}: at most half of --min-length ({shortest} frames)")
+    if opts.alpha:
+        side_input(opts.alpha, info, tools, "alpha")
+    say(f"analysing {info.frames or 'all'} frames")
+    frames = loop_analysis.analyse(src.path, tools, hash_name=opts.hash_name, hash_size=opts.hash_size)
+    found = loop_analysis.find_loops(frames, **lengths, **params, margin=opts.crossfade)
+    return Search(src, info, folder, found, shortest, longest, opts)
+
+
+def graph_lines(found: Search) -> list[str]:
+    """Each loop's encode graph as one line (``--print``), inputs as movie= sources."""
+    o = found.opts
+    return [graph_for(loop, source=None, alpha=o.alpha, fmt=o.fmt, crossfade=o.crossfade).line()
+            for loop in found.loops]
+
+
+def preview_best(found: Search, tools: Toolchain) -> None:
+    """Play the best loop in ffplay, over and over; one line when there is none."""
+    if not found.loops:
+        raise FfvfxError(f"no seamless loop found: {found.why_none()}")
+    best = graph_for(found.loops[0], source=None, alpha=None, fmt="webm", crossfade=found.opts.crossfade)
+    preview(best, found.source, tools)
+
+
+def write_folder(found: Search, tools: Toolchain) -> list[Path]:
+    """Every loop, ``loops.json`` and ``index.html`` into the folder, all or nothing (built beside it,
+    put in place when every loop is encoded); returns the loop files, best first."""
+    o, outdir, source = found.opts, found.outdir, found.source.path
+    names = [loop_name(i, o.fmt) for i in range(len(found.loops))]
+    # -y: loops of an earlier run that this listing does not name go once the new ones are in
+    stale = sorted(p.name for f in FORMATS for p in outdir.glob(f"loop_*.{f}")
+                   if p.name not in names) if outdir.is_dir() else []
+    data = listing(found.loops, source=str(source), fmt=o.fmt, crossfade=o.crossfade, params=found.params())
+    with atomic_folder(outdir, overwrite=o.overwrite, remove=stale) as staging:
+        for loop, name in zip(found.loops, names, strict=True):
+            encode(loop, staging / name, tools, source=source, alpha=o.alpha, fmt=o.fmt,
+                   crossfade=o.crossfade, crf=o.crf, quiet=o.quiet, rate=found.info.fps)
+        write_listing(staging / LISTING, data)
+        write_text(staging / PAGE, page(data, source_href(source, outdir)), overwrite=False)
+    return [outdir / name for name in names]

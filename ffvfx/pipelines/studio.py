@@ -22,29 +22,38 @@ models), so changing ``--depth-scale``, the layers or the encoder re-renders wit
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
-from ffvfx.compiler.graph import Input
+from ffvfx.compiler.graph import Graph, Input
 from ffvfx.compiler.numbers import within
-from ffvfx.compiler.windows import Windowed, window
+from ffvfx.compiler.windows import Windowed, per_frame
+from ffvfx.effects.composite import over
+from ffvfx.effects.exposure import needed
+from ffvfx.effects.parallax import Layer, needed_margin, parallax
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg import cache
-from ffvfx.ffmpeg.atomic import atomic_folder, atomic_path, write_text
+from ffvfx.ffmpeg.atomic import atomic_folder, write_png, write_text
 from ffvfx.ffmpeg.outputs import check_output
 from ffvfx.ffmpeg.probe import VideoInfo, frame_range, frame_times, probe
 from ffvfx.ffmpeg.progress import ProgressBar
 from ffvfx.ffmpeg.rawvideo import frames
 from ffvfx.ffmpeg.render import aligned_input
 from ffvfx.ffmpeg.toolchain import Toolchain
+from ffvfx.stages import diffusion
+from ffvfx.stages.analysis import camera, exposure
+from ffvfx.stages.diffusion import depth, inpaint
+from ffvfx.stages.diffusion.inpaint import generation_size
+from ffvfx.stages.matting.given import GivenAlpha
+from ffvfx.stages.matting.stream import write_matte
+from ffvfx.stages.mldeps import revision
 
 ASSET_VERSION = 1
 DEFAULT_RESOLUTION = {"sd15": 768, "sdxl": 1024}
@@ -91,10 +100,9 @@ class Options:
     alpha_ranged: bool = False        # the alpha was made for start/duration (its frame 0 is start's)
 
     def ids(self) -> tuple[str, str, str]:
-        from ffvfx.stages.diffusion.depth import DEFAULT_DEPTH_MODEL
-        from ffvfx.stages.diffusion.inpaint import MODELS
-        sd, cn = MODELS[self.sd_model]
-        return self.model or sd, self.controlnet or cn, self.depth_model or DEFAULT_DEPTH_MODEL
+        """The (inpainting, ControlNet, depth) model ids: those given, else the defaults."""
+        sd, cn = inpaint.MODELS[self.sd_model]
+        return self.model or sd, self.controlnet or cn, self.depth_model or depth.DEFAULT_DEPTH_MODEL
 
 
 def check(opts: Options, info: VideoInfo | None = None) -> None:
@@ -130,16 +138,9 @@ def check(opts: Options, info: VideoInfo | None = None) -> None:
         raise FfvfxError(f"--exposure-smooth takes 1 or more frames, got {opts.exposure_smooth}")
 
 
-def generation_size(w: int, h: int, resolution: int) -> tuple[int, int]:
-    """(w, h) scaled so the long side is ``resolution``, both snapped to multiples of 8 (>= 8)."""
-    scale = resolution / max(w, h)
-    return max(8, round(w * scale / 8) * 8), max(8, round(h * scale / 8) * 8)
-
-
 def frame_at(src: str, tools: Toolchain, info: VideoInfo, index: int, pix_fmt: str = "rgb24", *,
              start: float | None = None, duration: float | None = None) -> np.ndarray:
     """Frame ``index`` (0-based from ``start``) of ``src`` at the input's size."""
-    from ffvfx.compiler.graph import Graph
     vf = Graph(Input().video.filter("select", f"eq(n,{index})")).line()
     for f in frames(src, tools, (info.width, info.height), pix_fmt, vf, start=start,
                     duration=duration, limit=1):
@@ -147,30 +148,10 @@ def frame_at(src: str, tools: Toolchain, info: VideoInfo, index: int, pix_fmt: s
     raise FfvfxError(f"--frame {index}: {src} has no such frame")
 
 
-def file_identity(path: str) -> str:
-    st = os.stat(path)
-    return f"{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}"
-
-
-def _key(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def write_png(path: Path, image: np.ndarray, *, overwrite: bool) -> None:
-    """RGB(A) uint8 or gray uint16 to ``path`` atomically (``overwrite``: replacing a file there,
-    else one that appeared meanwhile is kept, one line: :func:`ffvfx.ffmpeg.atomic.atomic_path`)."""
-    import cv2
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
-    with atomic_path(path, ".tmp", overwrite=overwrite) as tmp:
-        if not cv2.imwrite(tmp, image):
-            raise FfvfxError(f"{path}: cannot write the image")
-
-
 def _check_models(ids: list[tuple[str, str]]) -> None:
-    from ffvfx.stages.diffusion import check_model
+    """Each (model id, the option naming it) can load, else one line before anything loads."""
     for model_id, option in ids:
-        check_model(model_id, option)
+        diffusion.check_model(model_id, option)
 
 
 # -- generate ---------------------------------------------------------------------------------
@@ -178,11 +159,6 @@ def generate(src: str, alpha: str, out: str, tools: Toolchain, info: VideoInfo, 
              say: Callable[[str], None], quiet: bool = False, overwrite: bool = False) -> dict:
     """Write ``out`` (PNG): frame ``opts.frame`` with its background generated; returns the log.
     ``overwrite``: replacing a file there (one that appeared meanwhile is kept without it)."""
-    import cv2
-
-    from ffvfx.stages import diffusion as ai
-    from ffvfx.stages.diffusion import inpaint
-
     model_id = opts.ids()[0]
     _check_models([(model_id, "--model")])
     span = dict(start=opts.start, duration=opts.duration)
@@ -192,7 +168,7 @@ def generate(src: str, alpha: str, out: str, tools: Toolchain, info: VideoInfo, 
     grow = max(1, round(0.004 * max(size)))
     keep = cv2.resize((a > 0.5).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
     keep = cv2.erode(keep, np.ones((2 * grow + 1,) * 2, np.uint8))  # redraw a rim round the subject
-    dev = ai.device(opts.device)
+    dev = diffusion.device(opts.device)
     _say_device(dev, say)
     began = time.perf_counter()
     pipe = inpaint.load(model_id, dev, sdxl=opts.sd_model == "sdxl")
@@ -200,18 +176,17 @@ def generate(src: str, alpha: str, out: str, tools: Toolchain, info: VideoInfo, 
     result = inpaint.run(pipe, cv2.resize(picture, size, interpolation=cv2.INTER_AREA),
                          1.0 - keep.astype(np.float32), _settings(opts, opts.prompt),
                          on_step=_step_bar("generate", quiet))
-    ai.free(pipe)
+    diffusion.free(pipe)
     drawn = cv2.resize(result.image, (info.width, info.height), interpolation=cv2.INTER_LANCZOS4)
     still = np.rint(a[..., None] * picture + (1 - a[..., None]) * drawn).astype(np.uint8)
     write_png(Path(out), still, overwrite=overwrite)
-    return {"output": out, "model": {"id": model_id, "revision": ai.revision(model_id)},
+    return {"output": out, "model": {"id": model_id, "revision": revision(model_id)},
             "generation_size": list(size), "device": dev.name, "load_s": loaded - began,
             "step_s": result.step_seconds, "settings": _settings_log(opts)}
 
 
-def _settings(opts: Options, prompt: str):
-    from ffvfx.stages.diffusion.inpaint import Settings
-    return Settings(prompt=prompt, negative=opts.negative, seed=opts.seed, steps=opts.steps,
+def _settings(opts: Options, prompt: str) -> inpaint.Settings:
+    return inpaint.Settings(prompt=prompt, negative=opts.negative, seed=opts.seed, steps=opts.steps,
                     strength=opts.strength, guidance=opts.guidance)
 
 
@@ -254,9 +229,6 @@ class Assets:
 def prepare(src: str, alpha: str, tools: Toolchain, info: VideoInfo, opts: Options, *,
             say: Callable[[str], None], quiet: bool = False) -> Assets:
     """Analysis and (cached) generation for ``studio``: everything but the render."""
-    from ffvfx.effects.parallax import needed_margin
-    from ffvfx.stages.analysis import camera, exposure
-
     span = dict(start=opts.start, duration=opts.duration)
     t0 = time.perf_counter()
     say("measuring camera motion and light (cached camera path)")
@@ -268,11 +240,11 @@ def prepare(src: str, alpha: str, tools: Toolchain, info: VideoInfo, opts: Optio
     canvas = (info.width + 2 * margin, info.height + 2 * margin)
     gen_size = generation_size(*canvas, opts.resolution or DEFAULT_RESOLUTION[opts.sd_model])
     ids = opts.ids()
-    key = _key({"v": ASSET_VERSION, "input": file_identity(src), "alpha": file_identity(alpha),
-                "start": opts.start, "duration": opts.duration, "frame": opts.frame, "prompt": prompt,
-                "negative": opts.negative, "seed": opts.seed, "steps": opts.steps,
-                "strength": opts.strength, "guidance": opts.guidance, "size": gen_size,
-                "margin": margin, "sd": opts.sd_model, "ids": ids})
+    key = cache.key({"v": ASSET_VERSION, "input": cache.file_identity(src),
+                     "alpha": cache.file_identity(alpha), "start": opts.start, "duration": opts.duration,
+                     "frame": opts.frame, "prompt": prompt, "negative": opts.negative, "seed": opts.seed,
+                     "steps": opts.steps, "strength": opts.strength, "guidance": opts.guidance,
+                     "size": gen_size, "margin": margin, "sd": opts.sd_model, "ids": ids})
     folder = cache.root() / "studio" / key
     analysis_s = time.perf_counter() - t0
     gen_log = cache.load(folder / "generation.json", _GENERATION)
@@ -301,17 +273,12 @@ def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info:
                      opts: Options, prompt: str, margin: int, gen_size: tuple[int, int], *,
                      say: Callable[[str], None], quiet: bool) -> dict:
     """depth.png, control.png, background.png and generation.json into ``folder``."""
-    import cv2
-
-    from ffvfx.stages import diffusion as ai
-    from ffvfx.stages.diffusion import depth, inpaint
-
     sd_id, cn_id, depth_id = opts.ids()
     _check_models([(depth_id, "--depth-model"), (sd_id, "--model"), (cn_id, "--controlnet")])
     span = dict(start=opts.start, duration=opts.duration)
     picture = frame_at(src, tools, info, opts.frame, **span)
     a = frame_at(alpha, tools, info, opts.frame, "gray", **_alpha_span(opts)).astype(np.float32) / 255.0
-    dev = ai.device(opts.device)
+    dev = diffusion.device(opts.device)
     _say_device(dev, say)
     cache.folder(folder)
 
@@ -342,11 +309,11 @@ def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info:
     load_s = time.perf_counter() - t1
     result = inpaint.run(pipe, start_image, np.ones(start_image.shape[:2], np.float32),
                          _settings(opts, prompt), control=control, on_step=_step_bar("studio", quiet))
-    ai.free(pipe)
+    diffusion.free(pipe)
     canvas = (info.width + 2 * m, info.height + 2 * m)
     background = cv2.resize(result.image, canvas, interpolation=cv2.INTER_LANCZOS4)
     write_png(folder / "background.png", background, overwrite=True)
-    log = {"models": {name: {"id": mid, "revision": ai.revision(mid)} for name, mid in
+    log = {"models": {name: {"id": mid, "revision": revision(mid)} for name, mid in
                       (("inpaint", sd_id), ("controlnet", cn_id), ("depth", depth_id))},
            "device": dev.name, "dtype": str(dev.dtype).replace("torch.", ""),
            "depth_s": depth_s, "load_s": load_s, "step_s": result.step_seconds,
@@ -358,11 +325,6 @@ def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info:
 def _layers(folder: Path, count: int) -> list:
     """``count`` depth layers (:class:`~ffvfx.effects.parallax.Layer`) of the cached background,
     made once per count."""
-    import cv2
-
-    from ffvfx.effects.parallax import Layer
-    from ffvfx.stages.diffusion.depth import bands
-
     sub = folder / f"layers-{count}"
     found = cache.load(sub / "layers.json", _LAYERS)
     listing = found["layers"] if found is not None else None
@@ -372,7 +334,7 @@ def _layers(folder: Path, count: int) -> list:
                            cv2.COLOR_BGR2RGB)
         cache.folder(sub)
         listing = []
-        for k, (alpha, nearness) in enumerate(bands(near, count)):
+        for k, (alpha, nearness) in enumerate(depth.bands(near, count)):
             name = f"layer-{k}.png"
             image = rgb if k == 0 else np.dstack([rgb, np.rint(alpha * 255).astype(np.uint8)])
             write_png(sub / name, image, overwrite=True)
@@ -389,10 +351,7 @@ def _alpha_span(opts: Options) -> dict:
 
 def _clean_alpha(alpha: str, tools: Toolchain, opts: Options, quiet: bool) -> str:
     """ALPHA with stray blobs removed (as ``ffvfx matte`` does), over the rendered range, cached."""
-    from ffvfx.stages.matting.given import GivenAlpha
-    from ffvfx.stages.matting.stream import write_matte
-
-    key = _key({"alpha": file_identity(alpha), "blobs": opts.blobs, "start": opts.start,
+    key = cache.key({"alpha": cache.file_identity(alpha), "blobs": opts.blobs, "start": opts.start,
                 "duration": opts.duration})
     out = cache.root() / "studio" / f"alpha-{key}.mkv"
     entry = out.with_suffix(".json")
@@ -405,26 +364,17 @@ def _clean_alpha(alpha: str, tools: Toolchain, opts: Options, quiet: bool) -> st
     return str(out)
 
 
-def effect(assets: Assets, info: VideoInfo, opts: Options):
+def effect(assets: Assets, info: VideoInfo, opts: Options) -> Windowed:
     """The studio's effect on the input stream (the render's one graph), per segment of it: the
     parallax crops and the gains are per frame."""
-    from ffvfx.effects import exposure
-    from ffvfx.effects.composite import over
-    from ffvfx.effects.parallax import parallax
-
     first, _ = frame_range(info, opts.start, opts.duration)
     alpha = aligned_input(assets.alpha, None, info, "alpha", first)  # cleaned over the range
-    exposed = exposure.needed(assets.gains)
 
-    def build(first: int, frames: int | None):
-        def apply(stream):
-            behind = parallax(assets.layers, window(assets.offsets, first, frames),
-                              size=info.canvas, margin=assets.margin, fps=info.fps,
-                              depth_scale=opts.depth_scale,
-                              gains=window(assets.gains, first, frames) if exposed else None)
-            return over(stream, alpha.video, behind, feather=opts.feather)
-        return apply
-    return Windowed(build)
+    def apply(stream, offsets: list, gains: list | None):
+        behind = parallax(assets.layers, offsets, size=info.canvas, margin=assets.margin, fps=info.fps,
+                          depth_scale=opts.depth_scale, gains=gains)
+        return over(stream, alpha.video, behind, feather=opts.feather)
+    return per_frame(apply, offsets=assets.offsets, gains=assets.gains if needed(assets.gains) else None)
 
 
 def folder_for(output: str) -> Path:

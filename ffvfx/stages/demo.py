@@ -16,23 +16,21 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import hashlib
 import json
 import math
 import os
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import cv2
 import numpy as np
 
-from ffvfx.compiler import escape
-from ffvfx.ffmpeg import cache, children
+from ffvfx.ffmpeg import cache
 from ffvfx.ffmpeg.atomic import atomic_path
+from ffvfx.ffmpeg.rawvideo import FrameEncoder, encoder_argv
 
 RENDER_VERSION = 1
 """Bump when the rendered pixels change, so cached demos are regenerated."""
@@ -250,14 +248,11 @@ def write_demo(
 
 def _write_demo(spec: DemoSpec, ffmpeg: str, crf: int, out: Path, alpha_out: Path, tmp_video: str,
                 tmp_alpha: str, tmp_json: str) -> dict[str, Any]:
-    size = f"{spec.width}x{spec.height}"
-    raw_in = ["-f", "rawvideo", "-s", size, "-framerate", str(spec.fps), "-i", "-"]
-    video_cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-                 "-pix_fmt", "rgb24", *raw_in, *_video_codec_args(out.suffix, crf), "-an",
-                 escape.media_path(str(tmp_video))]
-    alpha_cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-pix_fmt", "gray",
-                 *raw_in, "-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray",
-                 escape.media_path(str(tmp_alpha))]
+    size, rate = (spec.width, spec.height), Fraction(str(spec.fps))
+    video_cmd = encoder_argv(ffmpeg, size, rate, "rgb24", tmp_video,
+                             [*_video_codec_args(out.suffix, crf), "-an"])
+    alpha_cmd = encoder_argv(ffmpeg, size, rate, "gray", tmp_alpha,
+                             ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray"])
     data = truth(spec) | {"video": out.name, "alpha": alpha_out.name}
     _encode(spec, video_cmd, alpha_cmd)
     Path(tmp_json).write_text(_dumps(data))
@@ -282,31 +277,23 @@ def _video_codec_args(suffix: str, crf: int) -> list[str]:
 
 def _encode(spec: DemoSpec, video_cmd: list[str], alpha_cmd: list[str]) -> None:
     """Run both encoders, feed them every rendered frame through stdin, and raise if either fails."""
-    with tempfile.TemporaryFile() as video_err, tempfile.TemporaryFile() as alpha_err:
-        procs = [
-            children.popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
-            for cmd, err in ((video_cmd, video_err), (alpha_cmd, alpha_err))
-        ]
-        try:
-            stdins: list[BinaryIO] = [p.stdin for p in procs if p.stdin is not None]
-            for rgb, alpha in render_frames(spec):
-                stdins[0].write(rgb.tobytes())
-                stdins[1].write(alpha.tobytes())
-            for pipe in stdins:
-                pipe.close()
-        except BrokenPipeError:
-            pass  # an encoder died; its exit code and stderr are reported below
-        finally:
-            for p in procs:
-                if p.stdin is not None and not p.stdin.closed:
-                    with contextlib.suppress(BrokenPipeError):
-                        p.stdin.close()
-            codes = [p.wait() for p in procs]
-        for code, err, cmd in zip(codes, (video_err, alpha_err), (video_cmd, alpha_cmd), strict=True):
-            if code != 0:
-                err.seek(0)
-                tail = err.read()[-2000:].decode(errors="replace")
-                raise RuntimeError(f"ffmpeg failed ({code}): {' '.join(cmd)}\n{tail}")
+    encoders = [FrameEncoder(cmd, failure=functools.partial(_encoder_failed, cmd))
+                for cmd in (video_cmd, alpha_cmd)]
+    try:
+        for rgb, alpha in render_frames(spec):
+            encoders[0].write(rgb.tobytes())
+            encoders[1].write(alpha.tobytes())
+        for enc, what in zip(encoders, ("demo video", "demo alpha"), strict=True):
+            enc.finish(what)
+    except BaseException:
+        for enc in encoders:
+            enc.kill()
+        raise
+
+
+def _encoder_failed(cmd: list[str], code: int, stderr: str) -> RuntimeError:
+    """A demo encoder's failure: its exit code, command and the end of what it said."""
+    return RuntimeError(f"ffmpeg failed ({code}): {' '.join(cmd)}\n{stderr[-2000:]}")
 
 
 def demo_path(
@@ -323,5 +310,4 @@ def demo_path(
 
 def spec_key(spec: DemoSpec) -> str:
     """Short stable hash of the spec and renderer version, used in cache file names."""
-    payload = json.dumps({"v": RENDER_VERSION, **dataclasses.asdict(spec)}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+    return cache.key({"v": RENDER_VERSION, **dataclasses.asdict(spec)}, 12)

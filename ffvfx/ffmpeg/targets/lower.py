@@ -24,38 +24,9 @@ def lower(output: Stream, main: Input, plan: Plan) -> Stream:
     if not plan.on_device:
         return output
     graph = Graph(output, [main])
-    uses: dict[Stream, list[Node]] = {}
-    for node in graph.filters:
-        for s in node.inputs:
-            uses.setdefault(s, []).append(node)
+    uses = graph.consumers()
     target = plan.target
-
-    def on_gpu(node: Node) -> bool:
-        """A plain link (one in, one out) that can take device frames."""
-        if not (isinstance(node, Filter) and len(node.inputs) == 1 and len(node.out) == 1):
-            return False
-        return node.name in TIMING_FILTERS or (
-            not node.args and target.gpu_twin(node.name, node.opts) is not None)
-
-    head: list[Filter] = []
-    s = main.video
-    while plan.decode and s != output and len(uses.get(s, [])) == 1 and on_gpu(uses[s][0]):
-        head.append(uses[s][0])
-        s = head[-1].out[0]
-    whole = plan.decode and plan.encode and s == output  # no download, no upload at all
-    tail: list[Filter] = []
-    s = output
-    while plan.encode and not whole and not uses.get(output) and on_gpu(s.node) \
-            and s.node not in head:
-        tail.insert(0, s.node)
-        s = s.node.inputs[0]
-        if len(uses.get(s, [])) != 1:
-            break
-    if not whole:  # timing filters at the CPU end gain nothing from moving
-        while head and head[-1].name in TIMING_FILTERS:
-            head.pop()
-        while tail and tail[0].name in TIMING_FILTERS:
-            tail.pop(0)
+    head, tail, whole = _device_chains(output, main, plan, uses)
     down_at = (head[-1].out[0] if head else main.video) if plan.decode and not whole else None
     up_at = (tail[0].inputs[0] if tail else output) if plan.encode and not whole else None
 
@@ -86,6 +57,41 @@ def lower(output: Stream, main: Input, plan: Plan) -> Stream:
         for old, new in zip(node.out, clone.out, strict=True):
             place(old, new)
     return mapped[output]
+
+
+def _device_chains(output: Stream, main: Input, plan: Plan,
+                   uses: dict[Stream, list[Filter]]) -> tuple[list[Filter], list[Filter], bool]:
+    """The filters that stay on the device: the head chain after the decoder, the tail chain
+    before the encoder (steps 1 and 2 of the module docstring), and whether the whole graph does."""
+    target = plan.target
+
+    def on_gpu(node: Node) -> bool:
+        """A plain link (one in, one out) that can take device frames."""
+        if not (isinstance(node, Filter) and len(node.inputs) == 1 and len(node.out) == 1):
+            return False
+        return node.name in TIMING_FILTERS or (
+            not node.args and target.gpu_twin(node.name, node.opts) is not None)
+
+    head: list[Filter] = []
+    s = main.video
+    while plan.decode and s != output and len(uses.get(s, [])) == 1 and on_gpu(uses[s][0]):
+        head.append(uses[s][0])
+        s = head[-1].out[0]
+    whole = plan.decode and plan.encode and s == output  # no download, no upload at all
+    tail: list[Filter] = []
+    s = output
+    while plan.encode and not whole and not uses.get(output) and on_gpu(s.node) \
+            and s.node not in head:
+        tail.insert(0, s.node)
+        s = s.node.inputs[0]
+        if len(uses.get(s, [])) != 1:
+            break
+    if not whole:  # timing filters at the CPU end gain nothing from moving
+        while head and head[-1].name in TIMING_FILTERS:
+            head.pop()
+        while tail and tail[0].name in TIMING_FILTERS:
+            tail.pop(0)
+    return head, tail, whole
 
 
 def _is_format(s: Stream) -> bool:

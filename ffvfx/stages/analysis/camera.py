@@ -21,7 +21,6 @@ width and :data:`ANALYSIS_VERSION`; an unchanged input reuses it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -158,9 +157,7 @@ def measure_path(path: str | os.PathLike[str], tools: Toolchain, *, start: float
 def cache_key(path: str | os.PathLike[str], start: float | None, duration: float | None,
               width: int = 960) -> dict:
     """What identifies one analysis: the input file as it is now, the range and the method."""
-    p = Path(path).resolve()
-    st = p.stat()
-    return {"path": str(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+    return {"input": cache.file_identity(path),
             "start": float(start) if start else None, "duration": float(duration) if duration else None,
             "width": int(width), "version": ANALYSIS_VERSION}
 
@@ -168,8 +165,7 @@ def cache_key(path: str | os.PathLike[str], start: float | None, duration: float
 def side_file(path: str | os.PathLike[str], start: float | None = None, duration: float | None = None,
               cache_dir: str | os.PathLike[str] | None = None, width: int = 960) -> Path:
     """The JSON side file :func:`cached_path` uses for these arguments."""
-    key = cache_key(path, start, duration, width)
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    digest = cache.key(cache_key(path, start, duration, width))
     return cache.root(cache_dir) / "camera" / f"{Path(path).stem[:40]}-{digest}.json"
 
 

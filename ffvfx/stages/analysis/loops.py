@@ -290,11 +290,25 @@ def find_loops(frames: Frames, *, min_length: int, max_length: int, count: int =
     Lengths are in frames. ``margin`` is the crossfade (frames) the loops will be written with:
     that many frames must exist before ``start``, and the seam is judged blended over them.
     """
-    n = len(frames)
-    w = SEAM_WINDOW
-    max_length = min(max_length, n - 1)
+    max_length = min(max_length, len(frames) - 1)
     if max_length < min_length:
         return LoopSearch([], [], min_length)
+    score, lengths, begins, seams, distances = _candidate_columns(
+        frames, min_length, max_length, threshold, min_motion, max_motion, margin)
+    order = np.lexsort((begins, lengths, score))  # best score, then the shorter, then the earlier
+    candidates = ((float(score[i]), int(lengths[i]), int(begins[i]), float(seams[i]), float(distances[i]))
+                  for i in order)
+    best, refused = _take_loops(frames, candidates, count, margin)
+    refused = [_with_hiding_crossfade(frames, x, margin) for x in refused]
+    return LoopSearch(best, refused, min_length)
+
+
+def _candidate_columns(frames: Frames, min_length: int, max_length: int, threshold: float,
+                       min_motion: float, max_motion: float, margin: int) -> tuple[np.ndarray, ...]:
+    """Every (start, length) that passes the hash tests, as columns: negated score, length, start,
+    seam and distance (arrays of equal length, in no particular order)."""
+    n = len(frames)
+    w = SEAM_WINDOW
     reach = max_length + 1
     nbits = frames.bits.shape[1]
     # Band matrices over offsets d = 1..reach, as counts of differing bits (2 bytes each, not 8):
@@ -330,11 +344,13 @@ def find_loops(frames: Frames, *, min_length: int, max_length: int, count: int =
         seams = seam[kept - margin]
         columns.append((-(1.0 - (seams + pix) / 2.0), np.full(len(kept), length, np.int32),
                         kept.astype(np.int32), seams, hd[length][kept] / nbits))
-    score, lengths, begins, seams, distances = (np.concatenate(c) for c in zip(*columns, strict=True)) \
-        if columns else (np.zeros(0),) * 5
-    order = np.lexsort((begins, lengths, score))  # best score, then the shorter, then the earlier
-    candidates = ((float(score[i]), int(lengths[i]), int(begins[i]), float(seams[i]), float(distances[i]))
-                  for i in order)
+    return tuple(np.concatenate(c) for c in zip(*columns, strict=True)) if columns else (np.zeros(0),) * 5
+
+
+def _take_loops(frames: Frames, candidates, count: int, margin: int) -> tuple[list[Loop], list[Loop]]:
+    """Up to ``count`` non-overlapping loops whose pixels are seamless, in ``candidates``' order,
+    and up to ``count`` non-overlapping ones refused for a visible seam."""
+    n = len(frames)
     taken = np.zeros(n, bool)
     shown = np.zeros(n, bool)
     best: list[Loop] = []
@@ -354,8 +370,7 @@ def find_loops(frames: Frames, *, min_length: int, max_length: int, count: int =
         elif len(refused) < count and not shown[s:e].any():
             shown[s:e] = True
             refused.append(loop)
-    refused = [_with_hiding_crossfade(frames, x, margin) for x in refused]
-    return LoopSearch(best, refused, min_length)
+    return best, refused
 
 
 def judge_seam(frames: Frames, start: int, end: int, crossfade: int = 0) -> Seam:

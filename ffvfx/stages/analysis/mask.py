@@ -42,35 +42,30 @@ Algorithm (all at the analysis size, about ``width`` px wide, gray, float32):
    the subject) and encodes FFV1 ``gray`` in Matroska at the input's frame rate, one mask frame
    per decoded input frame. Written under a temporary name and renamed on success.
 
-:func:`apply_mask` is the graph side: ``maskedmerge`` of the original and the effected stream with
-the gray mask copied into every plane (a gray mask converted to yuv would carry neutral 128
-chroma, i.e. a half mask in the chroma planes).
+:func:`ffvfx.effects.mask.apply_mask` is the graph side: ``maskedmerge`` of the original and the
+effected stream through the mask.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import math
 import os
-import subprocess
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ffvfx.compiler.graph import Stream, filter
 from ffvfx.errors import FfvfxError
-from ffvfx.ffmpeg import cache, children
+from ffvfx.ffmpeg import cache
 from ffvfx.ffmpeg.atomic import atomic_path
 from ffvfx.ffmpeg.outputs import check_output
 from ffvfx.ffmpeg.probe import frame_times, probe
+from ffvfx.ffmpeg.rawvideo import FrameEncoder, encoder_argv
 from ffvfx.ffmpeg.toolchain import Toolchain
 from ffvfx.stages.analysis.camera import gray_frames
 
@@ -260,43 +255,32 @@ def write_mask(path: str | os.PathLike[str], out_path: str | os.PathLike[str], t
     analyser = _Analyser(size, scale, float(motion_thresh), int(focus_block))
     out = Path(out_path)
     check_output(out, [src], overwrite=True)  # a mask is replaced freely, never over its input
-    aw, ah = size
-    fps = info.fps
-    write_argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-                  "-f", "rawvideo", "-pix_fmt", "gray", "-s", f"{aw}x{ah}",
-                  "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "pipe:0"]
-    if (aw, ah) != (info.width, info.height):
-        write_argv += ["-vf", f"scale={info.width}:{info.height}:flags=bilinear"]
+    full = (info.width, info.height)
+    vf = f"scale={info.width}:{info.height}:flags=bilinear" if size != full else None
     coverage: list[float] = []
-    with atomic_path(out, overwrite=True) as tmp, tempfile.TemporaryFile() as enc_err:
-        write_argv += ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray", "-f", "matroska", tmp]
-        try:
-            enc = children.popen(write_argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                 stderr=enc_err)
-        except OSError as exc:
-            raise FfvfxError(f"cannot run {tools.ffmpeg}: {exc.strerror}") from None
-        assert enc.stdin is not None
+    with atomic_path(out, overwrite=True) as tmp:
+        enc = FrameEncoder(encoder_argv(tools.ffmpeg, size, info.fps, "gray", tmp,
+                                        ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray", "-f", "matroska"],
+                                        vf), failure=partial(_mask_failed, out))
         try:
             for soft in _masks(gray_frames(src, tools, size, start=start, duration=duration),
                                analyser, offsets, smooth):
                 coverage.append(float(soft.mean()) / 255.0)
-                enc.stdin.write(soft.tobytes())
-            enc.stdin.close()
-        except BrokenPipeError:
-            pass  # the encoder died: reported below
-        finally:
-            if not enc.stdin.closed:
-                with contextlib.suppress(BrokenPipeError):
-                    enc.stdin.close()
-            code = enc.wait()
-        if code != 0:
-            enc_err.seek(0)
-            lines = [ln for ln in enc_err.read().decode(errors="replace").splitlines() if ln.strip()]
-            raise FfvfxError(f"{out}: ffmpeg could not write the mask ({lines[-1] if lines else code})")
+                enc.write(soft.tobytes())
+            enc.finish("mask")
+        except BaseException:
+            enc.kill()
+            raise
         if not coverage:
             raise FfvfxError(f"{src}: no video frames to analyse"
                              + (" in the requested time range" if start or duration else ""))
-    return MaskInfo(out, len(coverage), tuple(coverage), info.width, info.height, fps, size)
+    return MaskInfo(out, len(coverage), tuple(coverage), info.width, info.height, info.fps, size)
+
+
+def _mask_failed(out: Path, code: int, stderr: str) -> FfvfxError:
+    """The one line of a mask encoder that failed with exit ``code``."""
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    return FfvfxError(f"{out}: ffmpeg could not write the mask ({lines[-1] if lines else code})")
 
 
 def _masks(frames: Iterator[np.ndarray], analyser: _Analyser,
@@ -357,19 +341,18 @@ def mask_key(path: str | os.PathLike[str], *, offsets: Sequence[Sequence[float]]
              start: float | None = None, duration: float | None = None, motion_thresh: float = 10,
              focus_block: int = 31, width: int = 960, smooth: int = 3) -> str:
     """Stable key of a mask: input identity (real path, size, mtime), range, offsets, parameters."""
-    p = Path(path)
     try:
-        st = p.stat()
+        identity = cache.file_identity(path)
     except OSError:
         raise FfvfxError(f"{path}: no such file") from None
     payload = {
-        "v": MASK_VERSION, "path": os.path.realpath(p), "size": st.st_size, "mtime": st.st_mtime_ns,
+        "v": MASK_VERSION, "input": identity,
         "start": start or 0, "duration": duration or 0, "motion_thresh": float(motion_thresh),
         "focus_block": int(focus_block), "width": int(width), "smooth": int(smooth),
         "offsets": None if offsets is None else [[round(float(x) * 1024), round(float(y) * 1024)]
                                                  for x, y in offsets],
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return cache.key(payload)
 
 
 def cached_mask(path: str | os.PathLike[str], tools: Toolchain, *,
@@ -405,45 +388,3 @@ def cached_mask(path: str | os.PathLike[str], tools: Toolchain, *,
             "duration": duration, "coverage": list(info.coverage)}
     cache.save(sidecar, data, files={video.name: info.frames})  # written last: the mask is whole
     return info
-
-
-# -- graph side ---------------------------------------------------------------------------------
-_PLANAR = ("yuv420p", "yuv444p", "gbrp")
-
-
-def apply_mask(original: Stream, effected: Stream, mask: Stream, *, pix_fmt: str = "yuv420p",
-               size: tuple[int, int] | None = None, rate: Fraction | str | None = None) -> Stream:
-    """``effected`` where the mask is 255, ``original`` where it is 0, blended in between.
-
-    ``maskedmerge`` of the three streams in ``pix_fmt`` (``yuv420p``, ``yuv444p`` or ``gbrp``):
-    the gray mask goes into every plane (for yuv420p the chroma planes get the mask averaged
-    2x2), so mask 0 gives the original exactly and 255 the effected within 1 level
-    (``((256 - m) * a + m * b + 128) >> 8``). ``size`` = (w, h) scales the mask to the frame size
-    when it differs. ``rate``: put all three streams on one exact timeline (``settb=1/rate``,
-    ``setpts=N``) before merging; needed when their timestamps are rounded differently (a Matroska
-    mask has 1 ms ticks: 0, 33, 67 ms against 66.67 ms), else frames are paired by timestamp and
-    some are duplicated or dropped. ``effected`` should be computed from ``original``'s frames.
-    """
-    if pix_fmt not in _PLANAR:
-        raise FfvfxError(f"apply_mask: pix_fmt must be one of {', '.join(_PLANAR)}, got {pix_fmt!r}")
-
-    def timed(s: Stream) -> Stream:
-        if rate is None:
-            return s
-        r = Fraction(rate)
-        return s.filter("settb", f"{r.denominator}/{r.numerator}").filter("setpts", "N")
-
-    m = timed(mask).filter("format", "gray")
-    if size is not None:
-        m = m.filter("scale", w=int(size[0]), h=int(size[1]), flags="bilinear")
-    m = m.named("mask")
-    if pix_fmt == "yuv420p":
-        half = m.filter("scale", w="trunc((iw+1)/2)", h="trunc((ih+1)/2)", flags="area", label="maskc")
-        planes = [m, half, half]
-    else:
-        planes = [m, m, m]
-    full = filter(planes, "mergeplanes", format=pix_fmt, map0s=0, map0p=0, map1s=1, map1p=0,
-                  map2s=2, map2p=0, label="maskp")
-    base = timed(original).filter("format", pix_fmt, label="base")
-    over = timed(effected).filter("format", pix_fmt, label="over")
-    return filter([base, over, full], "maskedmerge", label="masked")

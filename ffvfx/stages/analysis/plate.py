@@ -32,7 +32,7 @@ from ffvfx.compiler import escape
 from ffvfx.compiler.numbers import seconds
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg import watchdog
-from ffvfx.ffmpeg.atomic import atomic_path
+from ffvfx.ffmpeg.atomic import atomic_path, write_png
 from ffvfx.ffmpeg.probe import VideoInfo
 from ffvfx.ffmpeg.rawvideo import frames
 from ffvfx.ffmpeg.toolchain import Toolchain
@@ -164,7 +164,7 @@ def median_plate(src: str, alpha: str, out: str | os.PathLike[str], tools: Toolc
                          "is the matte inverted?")
     if unseen.any():
         plate = cv2.inpaint(plate, unseen.astype(np.uint8) * 255, radius, INPAINT[inpaint])
-    _write_png(plate, out, overwrite)
+    write_png(out, plate, overwrite=overwrite, failure="cannot encode the plate as PNG")
     return PlateInfo(Path(out), got, uncovered, "median")
 
 
@@ -210,14 +210,6 @@ def check_options(*, samples: int = 32, threshold: float = 0.1, inpaint: str = "
         raise FfvfxError(f"--inpaint {inpaint}: choose {' or '.join(INPAINT)}")
     if not 0 < radius <= 100:
         raise FfvfxError(f"--inpaint-radius takes 0..100 px (above 0), got {radius:g}")
-
-
-def _write_png(rgb: np.ndarray, out: str | os.PathLike[str], overwrite: bool) -> None:
-    ok, data = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))
-    if not ok:
-        raise FfvfxError(f"{out}: cannot encode the plate as PNG")
-    with atomic_path(out, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
-        f.write(data.tobytes())
 
 
 def say_uncovered(result: PlateInfo, inpaint: str, radius: float) -> str:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffvfx.stages.diffusion import Device, free, need
+from ffvfx.stages.diffusion import Device, free
+from ffvfx.stages.mldeps import need
 
 DEFAULT_DEPTH_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"  # Apache-2.0
 
 
 def estimate(image: np.ndarray, model_id: str, dev: Device) -> np.ndarray:
     """Nearness (float32 H x W, 0 far .. 1 near) of an RGB uint8 image."""
-    transformers = need("transformers")
+    transformers = need("transformers", quiet_logs=True)
     torch = need("torch")
     from PIL import Image
 

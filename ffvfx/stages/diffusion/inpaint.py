@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ffvfx.stages.diffusion import Device, need
+from ffvfx.stages.diffusion import Device
+from ffvfx.stages.mldeps import need
 
 MODELS = {
     "sd15": ("stable-diffusion-v1-5/stable-diffusion-inpainting", "lllyasviel/control_v11f1p_sd15_depth"),
@@ -27,6 +28,9 @@ MODELS = {
 
 @dataclass
 class Settings:
+    """One inpainting run. ``strength`` (0..1): how far from the starting image the result may go,
+    ``steps x strength`` denoising steps (``--strength`` of studio/generate, ``--denoise`` of inpaint)."""
+
     prompt: str
     negative: str = ""
     seed: int = 0
@@ -41,9 +45,16 @@ class Result:
     step_seconds: list[float] = field(default_factory=list)
 
 
+def generation_size(w: int, h: int, resolution: int) -> tuple[int, int]:
+    """(w, h) px scaled so the long side is ``resolution``, both snapped to multiples of 8 (>= 8):
+    the sizes the VAE takes."""
+    scale = resolution / max(w, h)
+    return max(8, round(w * scale / 8) * 8), max(8, round(h * scale / 8) * 8)
+
+
 def load(model_id: str, dev: Device, *, controlnet: str | None = None, sdxl: bool = False):
     """The inpainting pipeline (ControlNet-inpaint when ``controlnet`` is given) on ``dev``."""
-    diffusers = need("diffusers")
+    diffusers = need("diffusers", quiet_logs=True)
     kw = {"torch_dtype": dev.dtype}
     if not sdxl:
         kw.update(safety_checker=None, requires_safety_checker=False)

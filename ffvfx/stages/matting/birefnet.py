@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ffvfx.errors import FfvfxError
-from ffvfx.stages.matting.model import Matter, ModelOptions, check_weights, require, torch_device
+from ffvfx.stages.matting.model import Matter, ModelOptions, check_weights
+from ffvfx.stages.mldeps import need, torch_device
 
 SOURCES = {
     "birefnet": ("ZhengPeng7/BiRefNet", "MIT (BiRefNet, ZhengPeng7/BiRefNet)"),
@@ -64,8 +65,8 @@ def build(options: ModelOptions, info) -> BiRefNetMatter:
     if name in NONCOMMERCIAL and not options.allow_noncommercial:
         raise FfvfxError(f"--model {name}: {default_id} is licensed {licence}; "
                          "pass --allow-noncommercial to use it")
-    transformers = require("transformers", name, INSTALL)
-    require("torch", name, INSTALL)
+    transformers = need("transformers", INSTALL, f"--model {name}")
+    need("torch", INSTALL, f"--model {name}")
     source = options.weights or options.model_id or default_id
     check_weights(source, name, options.revision)
     device = torch_device(options.device)

@@ -14,7 +14,9 @@ import numpy as np
 
 from ffvfx.compiler.graph import Stream
 from ffvfx.errors import FfvfxError
+from ffvfx.ffmpeg import toolchain
 from ffvfx.ffmpeg.probe import VideoInfo
+from ffvfx.ffmpeg.rawvideo import frames
 from ffvfx.stages.matting.model import Matter, ModelOptions
 
 NAMED = {"green": "0x00FF00", "blue": "0x0000FF"}
@@ -71,8 +73,6 @@ def build(options: ModelOptions, info: VideoInfo) -> ChromaMatter:
             raise FfvfxError(f"--{name} takes 0..1 (a fraction of the largest colour distance), "
                              f"got {value:g}")
     if options.key.lower() == "auto":
-        from ffvfx.ffmpeg import toolchain
-        from ffvfx.ffmpeg.rawvideo import frames
         first = next(frames(info.path, toolchain.find(), (info.width, info.height), limit=1), None)
         if first is None:
             raise FfvfxError(f"{info.path}: no frame to read the screen colour from")

@@ -9,14 +9,13 @@ imported only when asked for, so the base install never imports torch or onnxrun
 from __future__ import annotations
 
 import importlib
-import os
-import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ffvfx.errors import FfvfxError
+from ffvfx.stages.mldeps import available
 
 if TYPE_CHECKING:
     from ffvfx.compiler.graph import Stream
@@ -67,7 +66,6 @@ class Matter:
     licence = ""
     """Printed once when the model is used (``GPL-3.0 (Robust Video Matting)``)."""
     input_format = "rgb24"
-    has_foreground = False
 
     def decode_filter(self, stream: Stream) -> Stream:
         """ffmpeg filters the decoded frames go through before the pipe (none by default)."""
@@ -93,46 +91,9 @@ def build(name: str, options: ModelOptions, info: VideoInfo) -> Matter:
     return importlib.import_module(module).build(options, info)
 
 
-def require(module: str, model: str, install: str):
-    """Import ``module`` for ``model`` or fail with one line saying how to install it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise FfvfxError(f"--model {model} needs {module.split('.')[0]} ({exc.msg}): {install}") from None
-
-
-def torch_device(requested: str = "auto") -> str:
-    """``cuda`` -> ``mps`` -> ``cpu`` for ``auto``; a device asked for but absent is an error."""
-    import torch
-
-    have = {"cpu": True, "cuda": torch.cuda.is_available(),
-            "mps": bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()}
-    if requested == "auto":
-        return next(d for d in ("cuda", "mps", "cpu") if have[d])
-    if requested not in have:
-        raise FfvfxError(f"--device {requested}: choose auto, cpu, cuda or mps")
-    if not have[requested]:
-        raise FfvfxError(f"--device {requested}: no {requested} device here (torch "
-                         f"{torch.__version__}); use --device auto or cpu")
-    return requested
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether the Hugging Face hub answers a TCP connect within ``timeout`` seconds."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        return False
-    host = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("://")[-1].split("/")[0]
-    try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
 def check_weights(model_id: str, model: str, revision: str | None = None) -> None:
     """Fail in seconds, not minutes, when ``model_id`` is neither a folder, cached, nor reachable."""
-    from ffvfx.stages.diffusion import is_cached
-    if is_cached(model_id, ("config.json",), revision) or hub_reachable():
+    if available(model_id, ("config.json",), revision):
         return
     raise FfvfxError(
         f"--model {model}: {model_id} is not in the Hugging Face cache and the hub cannot be reached "

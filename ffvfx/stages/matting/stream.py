@@ -11,8 +11,6 @@ when everything succeeded.
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,18 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ffvfx.compiler import escape
 from ffvfx.compiler.graph import Graph, Input
 from ffvfx.effects.refine import Refine, refine
 from ffvfx.errors import FfvfxError
-from ffvfx.ffmpeg import children
 from ffvfx.ffmpeg.atomic import atomic_path
 from ffvfx.ffmpeg.probe import VideoInfo, probe
 from ffvfx.ffmpeg.progress import ProgressBar
-from ffvfx.ffmpeg.rawvideo import frames
+from ffvfx.ffmpeg.rawvideo import FrameEncoder, encoder_argv, frames
 from ffvfx.ffmpeg.render import expected_frames
 from ffvfx.ffmpeg.toolchain import Toolchain
-from ffvfx.ffmpeg.watchdog import Stalled, Watchdog
 from ffvfx.stages.matting.blobs import remove_blobs
 from ffvfx.stages.matting.model import Matter
 
@@ -66,68 +61,6 @@ def _batches(it: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:
         yield np.stack(batch)
 
 
-class FrameEncoder:
-    """An ffmpeg process reading raw frames on stdin and writing one file; errors kept.
-
-    A write or the final wait blocked for :func:`ffvfx.ffmpeg.watchdog.stall_seconds` stops it
-    (:class:`~ffvfx.ffmpeg.watchdog.Stalled`); time between writes (the model's) does not count.
-    """
-
-    def __init__(self, argv: list[str]):
-        self.err = tempfile.TemporaryFile()
-        try:
-            self.proc = children.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                       stderr=self.err)
-        except OSError as exc:
-            self.err.close()
-            raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
-        self.dog = Watchdog(self.proc, armed=False).start()
-
-    def write(self, data: bytes) -> None:
-        assert self.proc.stdin is not None
-        self.dog.kick()
-        try:
-            self.proc.stdin.write(data)
-        except BrokenPipeError:
-            self.finish("encoding")
-        self.dog.pause()
-
-    def finish(self, what: str) -> None:
-        """Close stdin, wait, and raise one line when ffmpeg failed (or stalled)."""
-        self.dog.kick()
-        if self.proc.stdin and not self.proc.stdin.closed:
-            with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.close()
-        code = self.proc.wait()
-        self.dog.stop()
-        self.err.seek(0)
-        lines = [ln for ln in self.err.read().decode(errors="replace").splitlines() if ln.strip()]
-        self.err.close()
-        if self.dog.fired:
-            raise Stalled(self.dog.message(f"ffmpeg writing the {what}", lines[-1] if lines else ""))
-        if code != 0:
-            raise FfvfxError(f"ffmpeg could not write the {what} ({lines[-1] if lines else code})")
-
-    def kill(self) -> None:
-        self.dog.stop()
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        if not self.err.closed:
-            self.err.close()
-
-
-def encoder_argv(tools: Toolchain, size: tuple[int, int], fps: Fraction, pix_fmt: str, out: str,
-                 codec_args: list[str], vf: str | None = None) -> list[str]:
-    """ffmpeg argv encoding raw ``pix_fmt`` frames from stdin at ``fps`` into ``out``."""
-    argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{size[0]}x{size[1]}",
-            "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "pipe:0"]
-    if vf:
-        argv += ["-vf", vf]
-    return argv + codec_args + [escape.media_path(str(out))]
-
-
 def alpha_codec_args(codec: str, out: Path) -> list[str]:
     """Encoder options of an alpha video; FFV1 needs Matroska, x264 keeps the alpha in its luma."""
     if codec not in ALPHA_CODECS:
@@ -145,6 +78,32 @@ def refine_line(settings: Refine) -> str | None:
     if settings.empty:
         return None
     return Graph(refine(Input().video, settings)).line()
+
+
+def _matte_frames(model: Matter, decoded: Iterator[np.ndarray], batch: int, blobs: float,
+                  encoders: list[FrameEncoder], bar: ProgressBar) -> tuple[list[float], float]:
+    """Every decoded frame through ``model``, ``batch`` at a time, its alpha (blobs removed) to
+    ``encoders[0]`` and its foreground to ``encoders[1]`` when there is one; returns the coverage
+    of each frame (mean alpha, 0..1) and the seconds the model took."""
+    coverage: list[float] = []
+    model_seconds = 0.0
+    for chunk in _batches(decoded, batch):
+        began = time.perf_counter()
+        alpha, fg = model.process(chunk)
+        model_seconds += time.perf_counter() - began
+        if alpha.shape != chunk.shape[:3]:
+            raise FfvfxError(f"model {model.name} returned alpha of shape {alpha.shape} for "
+                             f"frames of {chunk.shape[:3]}")
+        for k in range(len(chunk)):
+            a = remove_blobs(np.clip(alpha[k], 0.0, 1.0).astype(np.float32), blobs)
+            coverage.append(float(a.mean()))
+            encoders[0].write(np.rint(a * 255.0).astype(np.uint8).tobytes())
+            if len(encoders) > 1:
+                picture = fg[k] if fg is not None else chunk[k]
+                encoders[1].write(np.ascontiguousarray(picture, np.uint8).tobytes())
+        bar.frames = len(coverage)
+        bar.draw()
+    return coverage, model_seconds
 
 
 def write_matte(src: str, tools: Toolchain, model: Matter, alpha_out: str | Path, *,
@@ -170,37 +129,20 @@ def write_matte(src: str, tools: Toolchain, model: Matter, alpha_out: str | Path
     decode_vf = Graph(model.decode_filter(Input().video)).line() if model.input_format == "gray" \
         else None
     bar = ProgressBar(alpha_path.name, expected_frames(info, start, duration), enabled=not quiet)
-    coverage: list[float] = []
-    model_seconds = 0.0
     with contextlib.ExitStack() as stack:
         tmp_alpha = stack.enter_context(atomic_path(alpha_path, overwrite=overwrite))
         tmp_fg = stack.enter_context(atomic_path(fg_path, overwrite=overwrite)) if fg_path else None
-        encoders = [FrameEncoder(encoder_argv(tools, size, info.fps, "gray", tmp_alpha, codec,
+        encoders = [FrameEncoder(encoder_argv(tools.ffmpeg, size, info.fps, "gray", tmp_alpha, codec,
                                           refine_line(cleanup)))]
         if tmp_fg:
             encoders.append(FrameEncoder(encoder_argv(
-                tools, size, info.fps, "rgb24", tmp_fg,
+                tools.ffmpeg, size, info.fps, "rgb24", tmp_fg,
                 ["-c:v", "libx264", "-crf", "16", "-pix_fmt", "yuv420p"])))
         try:
             model.reset()
             decoded = frames(src, tools, size, model.input_format, decode_vf, start=start,
                              duration=duration)
-            for chunk in _batches(decoded, batch):
-                began = time.perf_counter()
-                alpha, fg = model.process(chunk)
-                model_seconds += time.perf_counter() - began
-                if alpha.shape != chunk.shape[:3]:
-                    raise FfvfxError(f"model {model.name} returned alpha of shape {alpha.shape} for "
-                                     f"frames of {chunk.shape[:3]}")
-                for k in range(len(chunk)):
-                    a = remove_blobs(np.clip(alpha[k], 0.0, 1.0).astype(np.float32), blobs)
-                    coverage.append(float(a.mean()))
-                    encoders[0].write(np.rint(a * 255.0).astype(np.uint8).tobytes())
-                    if tmp_fg:
-                        picture = fg[k] if fg is not None else chunk[k]
-                        encoders[1].write(np.ascontiguousarray(picture, np.uint8).tobytes())
-                bar.frames = len(coverage)
-                bar.draw()
+            coverage, model_seconds = _matte_frames(model, decoded, batch, blobs, encoders, bar)
             encoders[0].finish("alpha")
             if tmp_fg:
                 encoders[1].finish("foreground")
