@@ -3,8 +3,9 @@
 Clips are written from numpy frames (lossless FFV1/gbrp, or H.264), rendered through the graph
 the library builds (the printed one-liner as ``-vf``, piped out as rawvideo RGB24 so nothing is
 lost on the way out) or through the CLI (``--encoder ffv1``), and compared with the definitions
-in :mod:`ffvfx.effects.motion`'s docstring, computed in numpy from the *decoded input frames*. Every mode now ends in
-yuv420p, so even lossless inputs compare by PSNR (or within +-2 levels on gray content).
+in :mod:`ffvfx.effects.motion`'s docstring, computed in numpy from the *decoded input frames*.
+Every mode now ends in yuv420p, so even lossless inputs compare by PSNR (or within +-2 levels on
+gray content).
 With c the current frame and p the frame ``delay`` earlier (clamped to
 frame 0), per RGB channel:
 
@@ -44,7 +45,8 @@ def _past(frames: np.ndarray, delay: int) -> np.ndarray:
 def expected(frames: np.ndarray, mode: str = "gray", delay: int = 8, strength: float = 1.0,
              delays: tuple[int, int, int] = (1, 8, 32), freeze: int | None = None, bloom: float = 0.0,
              bloom_sigma: float = 8.0) -> np.ndarray:
-    """The effect's definition (:mod:`ffvfx.effects.motion`) in float64 RGB (N x H x W x 3), clipped to 0..255."""
+    """The effect's definition (:mod:`ffvfx.effects.motion`) in float64 RGB (N x H x W x 3),
+    clipped to 0..255."""
     f = frames.astype(np.float64)
     p = f[[freeze] * len(f)] if freeze is not None else _past(f, delay)
     if mode == "gray":

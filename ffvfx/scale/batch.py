@@ -18,8 +18,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-import click
+from typing import Any
 
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg.outputs import check_output, same_file
@@ -48,12 +47,13 @@ class Run:
     seconds: float = 0.0
 
 
-def split_args(command: click.Command, args: list[str]) -> tuple[list[str], list[str]]:
+def split_args(command: Any, args: list[str]) -> tuple[list[str], list[str]]:
     """``args`` after COMMAND as (the command's options with their values, the input files), read
-    with the command's own option table so ``--delay 8`` is not taken for a file."""
+    with the command's own option table (``command``: the CLI's click command, read by duck typing
+    so that scale/ knows nothing of click) so ``--delay 8`` is not taken for a file."""
     takes_value = {}
     for param in command.params:
-        if isinstance(param, click.Option):
+        if param.param_type_name == "option":
             for name in (*param.opts, *param.secondary_opts):
                 takes_value[name] = 0 if (param.is_flag or param.count) else param.nargs
     options, files = [], []
@@ -80,7 +80,7 @@ def split_args(command: click.Command, args: list[str]) -> tuple[list[str], list
     return options, files
 
 
-def plan(name: str, command: click.Command, args: list[str], outdir: Path) -> list[Run]:
+def plan(name: str, command: Any, args: list[str], outdir: Path) -> list[Run]:
     """The runs of ``ffvfx batch NAME ARGS -o OUTDIR``; one line when the batch makes no sense."""
     if name not in FILE_COMMANDS and name not in FOLDER_COMMANDS:
         raise FfvfxError(f"batch runs commands that read one file: "
