@@ -4,37 +4,16 @@ from __future__ import annotations
 
 import click
 
-from ffvfx.cli.options import FRAMES_BACK, GAIN, SIGMA, Number
-from ffvfx.cli.paths import INPUT_PATH
+from ffvfx.cli.declared import options
 from ffvfx.cli.render import notes, render_options, show
-from ffvfx.effects.trails import OPERATORS
+from ffvfx.effects import trails as trails_effect
 from ffvfx.pipelines import trails
 from ffvfx.pipelines.delivery import RenderOptions
 
 
 @click.command("trails")
 @render_options
-@click.option("--layers", type=Number(int, 1, 64, unit="echoes"), default=6, show_default=True,
-              help="Number of echoes.")
-@click.option("--decay", type=Number(float, 0, 1, min_open=True), default=0.7, show_default=True,
-              help="Echo k has opacity decay^k.")
-@click.option("--spacing", type=FRAMES_BACK, default=5, show_default=True, help="Frames between echoes.")
-@click.option("--intensity", type=GAIN, default=1.0, show_default=True, help="Starting intensity.")
-@click.option("--ghost", "--operator", "operator", type=click.Choice(OPERATORS), default="normal",
-              show_default=True, help="glow: bright trails; shadow: dark; normal: weighted average; "
-              "add/max/min/screen/blend; behind/front need --alpha.")
-@click.option("--alpha", "alpha", type=INPUT_PATH,
-              help="Matte video (white = subject) for behind/front.")
-@click.option("--compensate/--no-compensate", default=True, show_default=True,
-              help="Shift every echo back into register with the camera's motion.")
-@click.option("--mask", is_flag=True, help="Trails only on the moving, in-focus subject.")
-@click.option("--motion-thresh", type=Number(int, 0, 255, unit="levels"), default=10, show_default=True,
-              help="--mask: 8-bit levels.")
-@click.option("--focus-block", type=Number(int, 3, 999, unit="pixels"), default=31, show_default=True,
-              help="--mask: block size (px).")
-@click.option("--glow-sigma", type=SIGMA, default=8.0, show_default=True, help="glow: blur radius (px).")
-@click.option("--exposure", type=GAIN, default=2.0, show_default=True,
-              help="glow: echo gain; shadow: echo darkening.")
+@options(trails_effect.PARAMS)
 def trails_command(render_opts: RenderOptions, **asked) -> None:
     """Ghost trails: each frame with LAYERS echoes SPACING frames apart, fading by DECAY.
 
