@@ -136,6 +136,8 @@ class FrameEncoder:
                                        stderr=self.err)
         except OSError as exc:
             self.err.close()
+            if failure is not None:  # the caller words its own failures, this one included
+                raise
             raise FfvfxError(f"cannot run {argv[0]}: {exc.strerror}") from None
         self.dog = Watchdog(self.proc, armed=False).start()
 
