@@ -29,6 +29,7 @@ from ffvfx.compiler.numbers import (
     MAX_SIDE,
     MAX_SIGMA,
     decimal,
+    range_text,
 )
 
 
@@ -71,15 +72,7 @@ class Number(click.ParamType):
         return f"{noun}{f' of {self.unit}' if self.unit else ''} {self.range_text()}".rstrip()
 
     def range_text(self) -> str:
-        lo, hi = self.min, self.max
-        if lo is not None and hi is not None and not self.min_open and not self.max_open:
-            return f"{decimal(lo)}..{decimal(hi)}"
-        parts = []
-        if lo is not None:
-            parts.append(f"{'>' if self.min_open else '>='} {decimal(lo)}")
-        if hi is not None:
-            parts.append(f"{'<' if self.max_open else '<='} {decimal(hi)}")
-        return " and ".join(parts)
+        return range_text(self.min, self.max, self.min_open, self.max_open)
 
     def check(self, value: object) -> int | float:
         """``value`` (text or a number) as this type's number; ValueError saying what it takes."""

@@ -72,3 +72,16 @@ def within(option: str, value: float, lo: float, hi: float, unit: str = "") -> N
     if not (math.isfinite(value) and lo <= value <= hi):
         raise FfvfxError(f"{option} takes {decimal(lo)}..{decimal(hi)}{' ' + unit if unit else ''}, "
                          f"got {value:g}")
+
+
+def range_text(lo: float | None, hi: float | None, lo_open: bool = False, hi_open: bool = False) -> str:
+    """A range as help and errors write it: ``1..1000``, ``> 0 and <= 1000``, ``>= 0``; empty when
+    unbounded (the CLI's option types and the effects' declarations share it)."""
+    if lo is not None and hi is not None and not lo_open and not hi_open:
+        return f"{decimal(lo)}..{decimal(hi)}"
+    parts = []
+    if lo is not None:
+        parts.append(f"{'>' if lo_open else '>='} {decimal(lo)}")
+    if hi is not None:
+        parts.append(f"{'<' if hi_open else '<='} {decimal(hi)}")
+    return " and ".join(parts)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ffvfx.compiler.numbers import decimal
+from ffvfx.compiler.numbers import range_text
 from ffvfx.errors import FfvfxError
 
 
@@ -62,15 +62,7 @@ class Param:
 
     def range_text(self) -> str:
         """``1..1000``, ``> 0 and <= 1000``, ``>= 0``; empty when unbounded."""
-        lo, hi = self.lo, self.hi
-        if lo is not None and hi is not None and not self.lo_open and not self.hi_open:
-            return f"{decimal(lo)}..{decimal(hi)}"
-        parts = []
-        if lo is not None:
-            parts.append(f"{'>' if self.lo_open else '>='} {decimal(lo)}")
-        if hi is not None:
-            parts.append(f"{'<' if self.hi_open else '<='} {decimal(hi)}")
-        return " and ".join(parts)
+        return range_text(self.lo, self.hi, self.lo_open, self.hi_open)
 
     def text(self, value: Any) -> str:
         """``value`` as the option takes it: ``1,8,32``, ``0.7``, ``8``, ``gray``."""
