@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ffvfx.cli.options import DURATION, FEATHER, FRACTION, START, Number
+from ffvfx.cli import declared
+from ffvfx.cli.options import DURATION, START, Number
 from ffvfx.cli.paths import INPUT_PATH, InputPath
 from ffvfx.cli.render import notes
+from ffvfx.effects import refine
 from ffvfx.effects.refine import Refine
 from ffvfx.errors import FfvfxError
 from ffvfx.pipelines.matte import MatteSettings, matte_input
@@ -27,7 +29,7 @@ def model_options(func):
                      help="rvm: model resolution / frame (default: auto)."),
         click.option("--allow-noncommercial", is_flag=True, help="Allow non-commercial models (rmbg)."),
         click.option("--plate", type=INPUT_PATH, help="difference: the clean background image."),
-        click.option("--diff-threshold", "threshold", type=Number(float, 1, 254, unit="levels"), default=40.0,
+        click.option("--diff-threshold", "diff_threshold", type=Number(float, 1, 254, unit="levels"), default=40.0,
                      show_default=True, help="difference: 8-bit colour distance that is half foreground."),
         click.option("--key", default="auto", show_default=True,
                      help="chroma: auto, green, blue or 0xRRGGBB."),
@@ -53,15 +55,7 @@ def model_options(func):
 @click.option("--composite", "composite", type=InputPath("COLOR"),
               help="Also write a quick look over green, a COLOR or an IMAGE.")
 @model_options
-@click.option("--threshold", "cleanup_threshold", type=FRACTION,
-              help="Clean-up: hard matte at this alpha (0..1).")
-@click.option("--erode", type=Number(int, 0, 64, unit="pixels"), default=0, show_default=True,
-              help="Clean-up: shrink (px).")
-@click.option("--dilate", type=Number(int, 0, 64, unit="pixels"), default=0, show_default=True,
-              help="Clean-up: grow (px).")
-@click.option("--smooth", type=Number(int, 1, 31, unit="frames"), default=1, show_default=True,
-              help="Clean-up: centred average (frames).")
-@click.option("--feather", type=FEATHER, default=0.0, show_default=True, help="Clean-up: soft edge (px).")
+@declared.options(refine.PARAMS)
 @click.option("--blobs", type=Number(float, 0, 1, max_open=True), default=0.4, show_default=True,
               help="Drop regions smaller than this fraction of the main subject (0: keep all).")
 @click.option("--batch", type=Number(int, 1, 64, unit="frames"), default=4, show_default=True,
@@ -72,7 +66,7 @@ def model_options(func):
 @click.option("-y", "--overwrite", is_flag=True, help="Replace existing files in the folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 def matte_command(input: str, outdir: str | None, model: str | None, compare: str | None, alpha_codec: str,
-                  foreground: bool, composite: str | None, cleanup_threshold: float | None, erode: int,
+                  foreground: bool, composite: str | None, threshold: float | None, erode: int,
                   dilate: int, smooth: int, feather: float, blobs: float, batch: int, start: float | None,
                   duration: float | None, print_graph: bool, overwrite: bool, quiet: bool,
                   **model_asked) -> None:
@@ -82,7 +76,7 @@ def matte_command(input: str, outdir: str | None, model: str | None, compare: st
     whatever the length; stray blobs are dropped, then the clean-up graph (--threshold, --erode,
     --dilate, --smooth, --feather; see --print) runs in the encoder.
     """
-    cleanup = Refine(threshold=cleanup_threshold, erode=erode, dilate=dilate, smooth=smooth, feather=feather)
+    cleanup = Refine(threshold=threshold, erode=erode, dilate=dilate, smooth=smooth, feather=feather)
     if print_graph:
         click.echo(refine_line(cleanup) or "null")
         return

@@ -46,8 +46,8 @@ class DifferenceMatter(Matter):
 def build(options: ModelOptions, info: VideoInfo) -> DifferenceMatter:
     if not options.plate:
         raise FfvfxError("--model difference needs --plate IMAGE (the empty scene; see ffvfx plate)")
-    if not 0 < options.threshold < 255:
-        raise FfvfxError(f"--diff-threshold takes 8-bit levels 1..254, got {options.threshold:g}")
+    if not 0 < options.diff_threshold < 255:
+        raise FfvfxError(f"--diff-threshold takes 8-bit levels 1..254, got {options.diff_threshold:g}")
     if not os.path.isfile(options.plate):
         raise FfvfxError(f"--plate {options.plate}: no such file")
     picture = cv2.imread(options.plate, cv2.IMREAD_COLOR)
@@ -56,5 +56,5 @@ def build(options: ModelOptions, info: VideoInfo) -> DifferenceMatter:
     if picture.shape[:2] != (info.height, info.width):
         raise FfvfxError(f"--plate {options.plate} is {picture.shape[1]}x{picture.shape[0]}, the "
                          f"input is {info.width}x{info.height}")
-    return DifferenceMatter(cv2.cvtColor(picture, cv2.COLOR_BGR2RGB), options.threshold,
+    return DifferenceMatter(cv2.cvtColor(picture, cv2.COLOR_BGR2RGB), options.diff_threshold,
                             options.plate)

@@ -50,7 +50,7 @@ class ModelOptions:
     key: str = "auto"                     # chroma: the screen colour (auto, name or 0xRRGGBB)
     similarity: float = 0.1               # chroma: how far from the key still keys (0..1)
     blend: float = 0.05                   # chroma: soft edge width (0..1)
-    threshold: float = 40.0               # difference: colour distance (8-bit) that is foreground
+    diff_threshold: float = 40.0          # difference: colour distance (8-bit) that is half foreground
     extra: dict = field(default_factory=dict)
 
 
