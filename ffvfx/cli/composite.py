@@ -7,6 +7,7 @@ import click
 from ffvfx.cli.declared import options
 from ffvfx.cli.paths import INPUT_PATH
 from ffvfx.cli.render import notes, render_options, show
+from ffvfx.cli.sweep import sweepable
 from ffvfx.effects import composite as composite_effect
 from ffvfx.pipelines import composite
 from ffvfx.pipelines.delivery import RenderOptions
@@ -14,6 +15,7 @@ from ffvfx.pipelines.delivery import RenderOptions
 
 @click.command("composite")
 @render_options(second=click.argument("alpha", required=False, metavar="ALPHA", type=INPUT_PATH))
+@sweepable(composite_effect.PARAMS)
 @options(composite_effect.PARAMS)
 def composite_command(render_opts: RenderOptions, **asked) -> None:
     """Put the subject of INPUT (where ALPHA, a gray matte, is white) over a new background.

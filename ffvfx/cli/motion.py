@@ -6,6 +6,7 @@ import click
 
 from ffvfx.cli.declared import options
 from ffvfx.cli.render import notes, render_options, show
+from ffvfx.cli.sweep import sweepable
 from ffvfx.effects import motion as motion_effect
 from ffvfx.pipelines import motion
 from ffvfx.pipelines.delivery import RenderOptions
@@ -13,6 +14,7 @@ from ffvfx.pipelines.delivery import RenderOptions
 
 @click.command("motion")
 @render_options
+@sweepable(motion_effect.PARAMS)
 @options(motion_effect.PARAMS)
 def motion_command(render_opts: RenderOptions, mode: str, delay: int, delay_s: float | None,
                    delays: tuple[int, ...], strength: float, freeze: int | None, bloom: bool,

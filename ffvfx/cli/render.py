@@ -54,8 +54,9 @@ def render_options(func: Callable | None = None, *, second: Callable | None = No
 
 
 def _parsed(kw: dict) -> RenderOptions:
-    """The shared options, taken out of ``kw`` (the names are the dataclass's fields)."""
-    opts = RenderOptions(**{f.name: kw.pop(f.name) for f in fields(RenderOptions)})
+    """The shared options, taken out of ``kw`` (the names are the dataclass's fields; those no
+    option of this command sets, such as ``--sheet`` on a command without it, keep their default)."""
+    opts = RenderOptions(**{f.name: kw.pop(f.name) for f in fields(RenderOptions) if f.name in kw})
     if (opts.camera is not None or opts.lavfi is not None) and opts.output is None:
         # --camera/--lavfi take INPUT's place: the one positional is the output
         opts = replace(opts, input=None, output=opts.input)

@@ -6,6 +6,7 @@ import click
 
 from ffvfx.cli.declared import options
 from ffvfx.cli.render import notes, render_options, show
+from ffvfx.cli.sweep import sweepable
 from ffvfx.effects import trails as trails_effect
 from ffvfx.pipelines import trails
 from ffvfx.pipelines.delivery import RenderOptions
@@ -13,6 +14,7 @@ from ffvfx.pipelines.delivery import RenderOptions
 
 @click.command("trails")
 @render_options
+@sweepable(trails_effect.PARAMS)
 @options(trails_effect.PARAMS)
 def trails_command(render_opts: RenderOptions, **asked) -> None:
     """Ghost trails: each frame with LAYERS echoes SPACING frames apart, fading by DECAY.

@@ -9,7 +9,7 @@ hands back a :class:`Delivery` for the command line to print.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ffvfx import scale
 from ffvfx.compiler.graph import Input
@@ -30,13 +30,16 @@ from ffvfx.ffmpeg.render import (
     printable_graph,
 )
 from ffvfx.ffmpeg.toolchain import Toolchain
-from ffvfx.pipelines import demo
+from ffvfx.pipelines import demo, sheet
 from ffvfx.stages.analysis.alpha import side_fits
 
 Say = Callable[[str], None]
 """Where a pipeline says what a long step is doing (one line, no ``ffvfx:`` prefix)."""
 Build = Callable[[VideoInfo | None], Effect]
 """The effect for the probed input (None: a camera, a lavfi graph or a printed graph)."""
+Collect = Callable[[Build, Sequence[str | None]], None]
+"""Where :func:`deliver` hands a build and its side files instead of delivering them (a sweep
+gathers its variants this way: :mod:`ffvfx.pipelines.sweep`)."""
 
 
 def silent(message: str) -> None:
@@ -68,6 +71,10 @@ class RenderOptions:
     overwrite: bool = False
     quiet: bool = False
     max_memory: float | None = None   # GiB
+    sheet: int | None = None          # --sheet N: a PNG of N frames instead of the video
+    sheet_columns: int | None = None  # frames to a row of the sheet (None: about square)
+    collect: Collect | None = field(default=None, compare=False, repr=False)
+    """Set by a sweep: :func:`deliver` hands it the build and side files and delivers nothing."""
 
     @property
     def renders(self) -> bool:
@@ -97,8 +104,13 @@ def deliver(build: Build, opts: RenderOptions, inputs: Sequence[str | None] = ()
     ``info`` describes the input file (None for cameras and printed graphs), for options given in
     seconds or checked against the input's length. ``inputs``: the side files the command reads
     (alpha, mask, background ...); a render's output is checked against them and the input before
-    ``build`` analyses anything.
+    ``build`` analyses anything. With ``opts.sheet`` the render is a contact sheet
+    (:mod:`ffvfx.pipelines.sheet`); with ``opts.collect`` nothing is delivered: the build and the
+    side files are handed to it.
     """
+    if opts.collect is not None:
+        opts.collect(build, tuple(inputs))
+        return Delivery()
     tools = toolchain.find()
     source = demo.choose(opts.input, opts.camera, opts.lavfi, opts.size, opts.fps)
     if source is not None and opts.output and not opts.print_form and not opts.preview:
@@ -106,6 +118,9 @@ def deliver(build: Build, opts: RenderOptions, inputs: Sequence[str | None] = ()
     check_render(opts)
     info = probe(source.path, tools) if source is not None and not source.device else None
     make = build(info)
+    if opts.sheet:
+        frames = sheet.picked(info, opts.sheet, opts.start, opts.duration)
+        make = sheet.effect(make, frames, opts.sheet_columns)
 
     job = Job(source, opts.output or "out.mp4", make, Encoding(opts.encoder, opts.crf, opts.qp, opts.preset),
               start=opts.start, duration=opts.duration, audio=not opts.no_audio,
@@ -113,14 +128,7 @@ def deliver(build: Build, opts: RenderOptions, inputs: Sequence[str | None] = ()
               ray=opts.ray or None, max_memory=opts.max_memory)
     form = opts.print_form
     if source is None or (form in ("line", "script") and not opts.preview):
-        plan = plan_for(job, tools, info, probe=False) if opts.hw != "cpu" else None
-        graph = printable_graph(make, plan, info)
-        if plan is not None:
-            for note in plan.notes:
-                say(note)
-            if plan.on_device:
-                say(f"graph for --hw {plan.target.name}: {plan.usage()}")
-        return Delivery(graph.script() if form == "script" else graph.line(), newline=form != "script")
+        return _printed(job, tools, info, opts, say)
     if opts.preview:
         if opts.hw != "cpu":
             say("--preview decodes and filters on the CPU (ffplay); --hw ignored")
@@ -128,14 +136,41 @@ def deliver(build: Build, opts: RenderOptions, inputs: Sequence[str | None] = ()
         return Delivery()
     if not opts.output and form != "cmd":
         raise FfvfxError("give an output file (or --print / --preview)")
+    if opts.sheet:
+        if form == "cmd":
+            return Delivery(sheet.print_command(job, tools, info))
+        sheet.render(job, tools, info)
+        return Delivery(wrote=opts.output)
     if form == "cmd":
         return Delivery(print_command(job, tools, info))
     scale.render(job, tools, info)
     return Delivery(wrote=opts.output)
 
 
+def _printed(job: Job, tools: Toolchain, info: VideoInfo | None, opts: RenderOptions, say: Say) -> Delivery:
+    """The graph as ``--print`` (or no input) asks: one line or a script, lowered for ``--hw``."""
+    form = opts.print_form
+    plan = plan_for(job, tools, info, probe=False) if opts.hw != "cpu" and not opts.sheet else None
+    graph = printable_graph(job.effect, plan, info)
+    if plan is not None:
+        for note in plan.notes:
+            say(note)
+        if plan.on_device:
+            say(f"graph for --hw {plan.target.name}: {plan.usage()}")
+    return Delivery(graph.script() if form == "script" else graph.line(), newline=form != "script")
+
+
 def check_render(opts: RenderOptions) -> None:
-    """The output's container and the --preset, refused in one line before any analysis."""
+    """The output's container and the --preset (for a ``--sheet``: a ``.png``, one pass, no
+    preview), refused in one line before any analysis."""
+    if opts.sheet:
+        if opts.preview:
+            raise FfvfxError("--sheet writes a picture; leave out --preview")
+        if opts.jobs > 1 or opts.ray:
+            raise FfvfxError("--sheet renders in one pass; leave out --jobs and --ray")
+        if opts.renders:
+            sheet.check(opts.output)
+        return
     if opts.renders:
         check_container(opts.output)
     if opts.preset and (opts.encoder or opts.hw == "cpu"):
