@@ -2,7 +2,7 @@
 (:mod:`ffvfx.pipelines`) and prints what it did.
 
 One module per command (``motion``, ``trails``, ``composite``, ``loop``, ``matte``, ``plate``,
-``studio`` with ``generate``, ``inpaint``, ``demo``, ``doctor``, ``batch``); the options every
+``studio`` with ``generate``, ``inpaint``, ``demo``, ``doctor``, ``batch``, ``tune``); the options every
 render command shares are :mod:`ffvfx.cli.render`'s. :func:`run_cli` turns every user error into
 one line on stderr and an exit code.
 """
@@ -25,10 +25,12 @@ from ffvfx.cli.motion import motion_command
 from ffvfx.cli.plate import plate_command
 from ffvfx.cli.studio import generate_command, studio_command
 from ffvfx.cli.trails import trails_command
+from ffvfx.cli.tune import tune_command
 from ffvfx.errors import FfvfxError
 
 COMMANDS = (motion_command, trails_command, loop_command, plate_command, composite_command, matte_command,
-            generate_command, studio_command, inpaint_command, batch_command, demo_command, doctor_command)
+            generate_command, studio_command, inpaint_command, batch_command, demo_command, doctor_command,
+            tune_command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

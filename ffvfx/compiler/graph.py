@@ -12,6 +12,7 @@ import math
 import numbers
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 from ffvfx.compiler import escape
@@ -200,14 +201,40 @@ class _Edge:
 
 
 class _Op:
-    """A filter in the lowered graph, with its text and its edges."""
+    """A filter in the lowered graph, with its text and its edges (``node``: the effect's filter
+    it was made from; None for an inserted ``split``/``null``/``nullsink`` or a ``movie=``)."""
 
-    __slots__ = ("text", "ins", "outs")
+    __slots__ = ("text", "ins", "outs", "node")
 
-    def __init__(self, text: str, ins: list[_Edge], n_out: int, hints: Sequence[str]):
+    def __init__(self, text: str, ins: list[_Edge], n_out: int, hints: Sequence[str],
+                 node: Filter | None = None):
         self.text = text
         self.ins = ins
         self.outs = [_Edge(h, producer=self) for h in hints[:n_out]]
+        self.node = node
+
+    def shown(self, target: str | None, skeleton: bool) -> str:
+        """Its text, named ``filter@id`` when ``target`` is given; with ``skeleton`` the option
+        values of an effect's filter become ``?`` (its positional arguments stay)."""
+        text = self.text
+        if skeleton and self.node is not None:
+            keyed = [f"{k}=?" for k in self.node.opts]
+            args = [_graph_token(escape.option_value(_value(a))) for a in self.node.args]
+            text = self.node.name + ("=" + ":".join(args + keyed) if args or keyed else "")
+        if target is None:
+            return text
+        return target + text[len(text.split("=", 1)[0]):]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One filter of a rendered graph by the instance name :meth:`Graph.line` writes with
+    ``instances=True`` (``blend@f7``), its filter and its option values as ffmpeg receives them
+    (unescaped text; positional arguments are not there)."""
+
+    target: str
+    filter: str
+    options: dict[str, str]
 
 
 class Graph:
@@ -336,7 +363,7 @@ class Graph:
         for node in self.filters:
             ins = [pool[s].pop(0) for s in node.inputs]
             op = _Op(node.text(), ins, len(node.out),
-                     [lbl or node.name for lbl in node.labels])
+                     [lbl or node.name for lbl in node.labels], node=node)
             ops.append(op)
             for s, edge in zip(node.out, op.outs, strict=True):
                 publish(s, edge)
@@ -354,8 +381,9 @@ class Graph:
             outs = _open_chain(ops, outs)
         return ops, outs
 
-    def _render(self, sep: str) -> str:
+    def _render(self, sep: str, instances: bool = False, skeleton: bool = False) -> str:
         ops, outs = self._lower()
+        targets = {id(op): _target(op, i) if instances else None for i, op in enumerate(ops)}
         single_out = len(outs) == 1 and not self.labelled
         out_text = {id(e): ("" if single_out else f"[{_out_label(i)}]") for i, e in enumerate(outs)}
         consumer = {id(e): op for op in ops for e in op.ins}
@@ -406,7 +434,7 @@ class Graph:
         for chain in chains:
             parts = []
             for k, op in enumerate(chain):
-                text = ("".join(pad_in(e) for e in op.ins) if k == 0 else "") + op.text
+                text = ("".join(map(pad_in, op.ins)) if k == 0 else "") + op.shown(targets[id(op)], skeleton)
                 if k == len(chain) - 1:
                     text += "".join(out_text[id(e)] if id(e) in out_text else f"[{label(e)}]"
                                     for e in op.outs)
@@ -414,13 +442,29 @@ class Graph:
             lines.append(",".join(parts))
         return sep.join(lines)
 
-    def line(self) -> str:
-        """The whole graph on one line, for ``-vf``, ``-filter_complex`` and ``ffplay -vf``."""
-        return self._render(";")
+    def line(self, instances: bool = False) -> str:
+        """The whole graph on one line, for ``-vf``, ``-filter_complex`` and ``ffplay -vf``.
 
-    def script(self) -> str:
+        ``instances``: every filter named ``filter@fN`` (N its place in the lowered graph), so a
+        running graph takes commands for it (``zmq``, ``sendcmd``); see :meth:`instances`.
+        """
+        return self._render(";", instances)
+
+    def script(self, instances: bool = False) -> str:
         """One chain per line, for ``-/filter_complex FILE`` (no comments: ffmpeg rejects them)."""
-        return self._render(";\n") + "\n"
+        return self._render(";\n", instances) + "\n"
+
+    def shape(self) -> str:
+        """The graph with its filters' option values left out: two graphs with the same shape
+        have the same filters, order, wiring, option names and positional arguments, and differ
+        only in values a running graph may take as commands."""
+        return self._render(";", instances=True, skeleton=True)
+
+    def instances(self) -> list[Instance]:
+        """The effect's filters as :meth:`line` names them with ``instances=True``, in order."""
+        ops, _ = self._lower()
+        return [Instance(_target(op, i), op.node.name, {k: _value(v) for k, v in op.node.opts.items()})
+                for i, op in enumerate(ops) if op.node is not None]
 
     def output_maps(self) -> list[str | None]:
         """``-map`` targets of the outputs in order (None: the single unlabelled output)."""
@@ -442,6 +486,11 @@ def _open_chain(ops: list[_Op], outs: list[_Edge]) -> list[_Edge]:
         outs = [head.outs[0] if e is edge else e for e in outs]
         ops.insert(0, head)
     return outs
+
+
+def _target(op: _Op, index: int) -> str:
+    """``blend@f7``: the instance name of the lowered graph's op number ``index``."""
+    return f"{op.text.split('=', 1)[0]}@f{index}"
 
 
 def _out_label(i: int) -> str:
