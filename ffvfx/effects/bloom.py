@@ -53,29 +53,40 @@ def difference(current: Stream, past: Stream, label: str = "diff") -> Stream:
     return filter([current, past], "blend", all_mode="difference", shortest=1, label=label)
 
 
-def glow(current: Stream, reference: Reference, sigma: float, strength: float) -> tuple[Stream, int]:
-    """The bloom layer in gbrp at 1/k size and k: blurred, amplified difference against ``reference``."""
+def glow(current: Stream, reference: Reference, sigma: float, strength: float,
+         yuv: bool = False) -> tuple[Stream, int]:
+    """The bloom layer at 1/k size and k: blurred, amplified difference against ``reference``;
+    gbrp, or with ``yuv`` a yuv420p layer whose luma is shifted down by 16 (see :func:`add_bloom`)."""
     k = reduction(sigma)
     small = current
     if k > 1:
         small = current.filter("scale", w=f"iw/{k}", h=f"ih/{k}", flags="area")
     small = small.filter("format", "gbrp", label="small")
-    layer = difference(small, reference(small)).filter("gblur", sigma=sigma / k, steps=2,
-                                                        label="haze")
-    return gain(layer, strength, label="haze"), k
+    diff = difference(small, reference(small))
+    if yuv and strength == 1:
+        # The blur is linear and the conversion affine, so they commute: blur after converting,
+        # where 4:2:0 has half the samples of gbrp (chroma planes at half size, half the sigma).
+        layer = _yuv_layer(diff)
+        layer = layer.filter("gblur", sigma=sigma / k, steps=2, planes=1)
+        return layer.filter("gblur", sigma=sigma / k / 2, steps=2, planes=6, label="haze"), k
+    layer = gain(diff.filter("gblur", sigma=sigma / k, steps=2, label="haze"), strength, label="haze")
+    return (_yuv_layer(layer) if yuv else layer), k
+
+
+def _yuv_layer(layer: Stream) -> Stream:
+    """A gbrp layer in yuv420p with its luma shifted down by 16 (black is 0, ready to add)."""
+    return layer.filter("format", "yuv420p").filter("lutyuv", y="val-16", label="haze")
 
 
 def add_bloom(picture: Stream, current: Stream, reference: Reference, sigma: float,
               strength: float, rgb: bool) -> Stream:
     """``picture + glow`` (clipped). ``rgb``: picture is gbrp; otherwise 8-bit limited yuv420p."""
-    layer, k = glow(current, reference, sigma, strength)
-    if rgb:
-        layer, picture = fit(layer, picture, k)
-        return filter([picture, layer], "blend", all_mode="addition", label="bloom")
-    # In limited-range yuv an RGB sum is Y = Ya + Yb - 16 and U = Ua + Ub - 128: shift the glow's
-    # luma down by 16 (at the small size, where it is cheap), then add luma and grain-merge chroma.
-    layer = layer.filter("format", "yuv420p").filter("lutyuv", y="val-16", label="haze")
+    layer, k = glow(current, reference, sigma, strength, yuv=not rgb)
     layer, picture = fit(layer, picture, k)
+    if rgb:
+        return filter([picture, layer], "blend", all_mode="addition", label="bloom")
+    # In limited-range yuv an RGB sum is Y = Ya + Yb - 16 and U = Ua + Ub - 128: the glow's luma
+    # is already shifted down by 16 (at the small size, where it is cheap); add luma, grain-merge chroma.
     return filter([picture, layer], "blend", c0_mode="addition",
                   c1_mode="grainmerge", c2_mode="grainmerge", label="bloom")
 
