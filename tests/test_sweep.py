@@ -156,7 +156,7 @@ def test_printed_grid_without_input_uses_the_streams_own_rate(ffvfx_cmd):
     assert res.returncode == 0, res.stderr
     graph = res.stdout.strip()
     assert "FRAME_RATE" in graph and "layout=0_0|w0_0|0_h0|w0_h0" in graph
-    assert graph.count("gblur") == 2 and "text='bloom\\=off'" in graph
+    assert graph.count("scale2ref") == 2 and "text='bloom\\=off'" in graph
 
 
 def test_trails_sweep_in_segments_equals_single_renders(run, media, clip, work):
@@ -292,3 +292,61 @@ def test_caption_text_cannot_add_a_filter(media, tmp_path):
                           "-filter_complex", line, "-f", "null", "-"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     assert set(re.findall(r"Parsed_([a-z]+)_\d", res.stderr)) == {"format", "pad", "drawtext"}
+
+
+def test_studio_and_inpaint_render_options_from_declarations_are_the_hand_written_ones():
+    """The render-time options of ``studio`` and ``inpaint`` come from their declarations
+    (``studio.RENDER_PARAMS``, ``patch.PARAMS``) with the help, defaults and types the hand-written
+    options had; ``--sweep`` names exactly those."""
+    import click
+
+    from ffvfx.cli import main
+    from ffvfx.cli.options import FEATHER, FRACTION, Number
+    from ffvfx.compiler.numbers import MAX_FRAMES_BACK
+    written = {
+        "studio": [
+            click.option("--depth-scale", type=Number(float, 0, 100), default=0.3, show_default=True,
+                         help="Parallax: a layer moves by camera path x its nearness (0..1) x this."),
+            click.option("--layers", type=Number(int, 1, 8, unit="layers"), default=3, show_default=True,
+                         help="Depth layers (1..8)."),
+            click.option("--exposure-smooth", type=Number(int, 1, MAX_FRAMES_BACK, unit="frames"),
+                         default=15, show_default=True, help="Frames the exposure curve is averaged over."),
+            click.option("--feather", type=FEATHER, default=0.0, show_default=True,
+                         help="Soften the alpha's edge (px)."),
+            click.option("--blobs", type=Number(float, 0, 1, max_open=True), default=0.4, show_default=True,
+                         help="Drop alpha regions smaller than this fraction of the main subject "
+                         "(0: keep all)."),
+        ],
+        "inpaint": [
+            click.option("--feather", type=FEATHER, default=4.0, show_default=True,
+                         help="Soften its edge (px)."),
+            click.option("--overlay-original", type=FRACTION, default=0.0, show_default=True,
+                         help="Mix the original back in at this weight (0..1), for realism."),
+        ],
+    }
+    for name, decorators in written.items():
+        command = lambda **kw: None  # noqa: E731
+        for decorate in reversed(decorators):
+            command = decorate(command)
+        hand, real = click.command()(command), main.commands[name]
+        a, b = click.Context(hand, info_name=name), click.Context(real, info_name=name)
+        by_option = {o: p for p in real.params for o in getattr(p, "opts", [])}
+        for mine in hand.params:
+            theirs = by_option[mine.opts[0]]
+            assert mine.get_help_record(a) == theirs.get_help_record(b), mine.name
+            assert mine.get_default(a) == theirs.get_default(b) and mine.name == theirs.name
+            for value in ("0", "0.5", "1", "-1", "nan", "1e999", "9"):
+                got = [p.type.convert(value, None, None) if _ok(p, value) else "refused"
+                       for p in (mine, theirs)]
+                assert got[0] == got[1], (mine.name, value)
+        sweep = by_option["--sweep"].help
+        assert sweep.endswith("PARAM: one of " + ", ".join(o.opts[0][2:] for o in hand.params) + ".")
+
+
+def _ok(param, value) -> bool:
+    import click
+    try:
+        param.type.convert(value, None, None)
+        return True
+    except click.BadParameter:
+        return False

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -376,3 +377,44 @@ def test_page_slider_and_mode_change_the_command_and_the_frames(ramp, tools, tmp
     finally:
         browser.quit()
         tuner.close()
+
+
+# -- a live source: --lavfi, taken like a camera -------------------------------------------------------
+LAVFI = f"color=c=black:s={W}x{H}:r={FPS},format=gray,geq=lum='20+2*mod(N,100)'"
+"""A synthetic live source whose frame n is gray 20 + 2 n (to frame 99)."""
+
+
+def live_reference(ffmpeg: str, *options: str) -> float:
+    """Frame 20's mean gray of :data:`LAVFI` through ``ffvfx motion OPTIONS --print``'s graph."""
+    res = subprocess.run([*ffvfx_argv(), "motion", *options, "--print"], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    out = subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", LAVFI,
+                          "-frames:v", "30", "-vf", res.stdout.strip(), "-f", "rawvideo", "-pix_fmt", "gray",
+                          "pipe:1"], capture_output=True, check=True, timeout=60).stdout
+    return float(np.frombuffer(out, np.uint8).reshape(-1, H * W).mean(axis=1)[20])
+
+
+def test_lavfi_source_is_live_a_shape_change_restarts_at_once_without_seeking(tools, tmp_path):
+    ref8, ref5 = (live_reference(tools.ffmpeg, "--mode=black", f"--delay={d}") for d in (8, 5))
+    assert abs(ref8 - ref5) > 2
+    tuner = Tuner(["motion", "--lavfi", LAVFI, "--mode", "black"], tmp_path)
+    try:
+        tuner.wait_value(ref8, 0, timeout=15)
+        pid = tuner.state()["player"]["pid"]
+        sent = time.monotonic()
+        reply = tuner.set(delay="5")
+        new = reply["state"]["player"]["pid"]
+        assert reply["how"] == "restart" and new != pid and reply["state"]["player"]["at"] == 0
+        argv = Path(f"/proc/{new}/cmdline").read_bytes().split(b"\0")
+        assert b"-ss" not in argv and argv[argv.index(b"-i") - 1] == b"lavfi", argv
+        tuner.wait_value(ref5, sent, timeout=8)
+        time.sleep(1.5)
+        frames = [m for _, n, m in tuner.frames if n == 1]
+        assert len(frames) > 30 and np.allclose(frames[5:30], ref5, atol=0.01), frames[:30]
+        out, err = tuner.quit()
+    finally:
+        tuner.close()
+    assert tuner.proc.returncode == 0, err
+    command = out.splitlines()[0]
+    assert command == f"ffvfx motion --lavfi {shlex.quote(LAVFI)} --preview --mode=black --delay=5"

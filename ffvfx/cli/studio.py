@@ -1,5 +1,7 @@
 """``ffvfx generate`` (a new background for one frame) and ``ffvfx studio`` (the background of a
-video replaced by a generated scene): they share the diffusion options."""
+video replaced by a generated scene): they share the diffusion options. ``studio``'s render-time
+options come from :data:`ffvfx.pipelines.studio.RENDER_PARAMS`; its generation options are shared
+with ``ffvfx tune studio``."""
 
 from __future__ import annotations
 
@@ -9,48 +11,51 @@ from dataclasses import replace
 
 import click
 
-from ffvfx.cli.options import FEATHER, FRAME, GUIDANCE, SEED, STEPS, Number
+from ffvfx.cli.declared import options
+from ffvfx.cli.options import FRAME, GUIDANCE, SEED, STEPS, Number
 from ffvfx.cli.paths import INPUT_PATH, InputPath
 from ffvfx.cli.render import notes, render_options, show
-from ffvfx.compiler.numbers import MAX_FRAMES_BACK
+from ffvfx.cli.sweep import sweepable
 from ffvfx.ffmpeg import toolchain
 from ffvfx.pipelines import studio_render
 from ffvfx.pipelines.delivery import RenderOptions
-from ffvfx.pipelines.studio import Options
+from ffvfx.pipelines.studio import GENERATION, RENDER_PARAMS, Options
+
+AI_OPTIONS = [
+    click.option("--prompt", default="", help="What the new background should be."),
+    click.option("--negative-prompt", "negative", default="", help="What it should not show."),
+    click.option("--seed", type=SEED, default=0, show_default=True),
+    click.option("--steps", type=STEPS, default=30, show_default=True, help="Diffusion steps."),
+    click.option("--strength", type=Number(float, 0, 1, min_open=True), default=0.95, show_default=True,
+                 help="How far from the frame the drawing may go (0..1)."),
+    click.option("--guidance", type=GUIDANCE, default=7.5, show_default=True, help="Prompt guidance."),
+    click.option("--resolution", type=Number(int, 64, 2048, unit="pixels"),
+                 help="Long side of the generation, px (snapped to "
+                 "multiples of 8; default 768 for sd15, 1024 for sdxl)."),
+    click.option("--frame", type=FRAME, default=0, show_default=True,
+                 help="The reference frame (0-based)."),
+    click.option("--sd-model", type=click.Choice(("sd15", "sdxl")), default="sd15", show_default=True),
+    click.option("--model", "model", type=InputPath("ID"),
+                 help="Inpainting model id or folder (default: "
+                 "stable-diffusion-v1-5/stable-diffusion-inpainting for sd15)."),
+    click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda."),
+]
+"""The options ``generate`` and ``studio`` share: prompt, diffusion settings, models."""
+AI_NAMES = ("prompt", "negative", "seed", "steps", "strength", "guidance", "resolution", "frame", "sd_model",
+            "model", "device")
+"""Their names (fields of :class:`~ffvfx.pipelines.studio.Options`)."""
 
 
 def ai_options(func: Callable) -> Callable:
-    """The options ``generate`` and ``studio`` share: prompt, diffusion settings, models. The
-    command is called with them as one :class:`~ffvfx.pipelines.studio.Options` after any
-    arguments before it (the options' names are its fields)."""
-    options = [
-        click.option("--prompt", default="", help="What the new background should be."),
-        click.option("--negative-prompt", "negative", default="", help="What it should not show."),
-        click.option("--seed", type=SEED, default=0, show_default=True),
-        click.option("--steps", type=STEPS, default=30, show_default=True, help="Diffusion steps."),
-        click.option("--strength", type=Number(float, 0, 1, min_open=True), default=0.95, show_default=True,
-                     help="How far from the frame the drawing may go (0..1)."),
-        click.option("--guidance", type=GUIDANCE, default=7.5, show_default=True, help="Prompt guidance."),
-        click.option("--resolution", type=Number(int, 64, 2048, unit="pixels"),
-                     help="Long side of the generation, px (snapped to "
-                     "multiples of 8; default 768 for sd15, 1024 for sdxl)."),
-        click.option("--frame", type=FRAME, default=0, show_default=True,
-                     help="The reference frame (0-based)."),
-        click.option("--sd-model", type=click.Choice(("sd15", "sdxl")), default="sd15", show_default=True),
-        click.option("--model", "model", type=InputPath("ID"),
-                     help="Inpainting model id or folder (default: "
-                     "stable-diffusion-v1-5/stable-diffusion-inpainting for sd15)."),
-        click.option("--device", default="auto", show_default=True, help="auto (cuda, mps, cpu), cpu, cuda."),
-    ]
-    names = ("prompt", "negative", "seed", "steps", "strength", "guidance", "resolution", "frame", "sd_model",
-             "model", "device")
+    """:data:`AI_OPTIONS` on a command, which is called with them as one
+    :class:`~ffvfx.pipelines.studio.Options` after any arguments before it."""
 
     @functools.wraps(func)
     def command(*args, **kw):
-        asked = Options(**{name: kw.pop(name) for name in names})
+        asked = Options(**{name: kw.pop(name) for name in AI_NAMES})
         return func(*args, asked, **kw)
 
-    for option in reversed(options):
+    for option in reversed(AI_OPTIONS):
         command = option(command)
     return command
 
@@ -73,26 +78,37 @@ def generate_command(opts: Options, input: str, alpha: str, output: str, overwri
     click.echo(str(out))
 
 
+STUDIO_OPTIONS = [
+    click.option("--controlnet", type=InputPath("ID"), help="Depth ControlNet id or folder (default: "
+                 "lllyasviel/control_v11f1p_sd15_depth for sd15)."),
+    click.option("--depth-model", type=InputPath("ID"), help="Depth model id or folder (default: "
+                 "depth-anything/Depth-Anything-V2-Small-hf)."),
+    click.option("--bg-margin", type=Number(int, 0, 4096, unit="pixels"), default=0, show_default=True,
+                 help="Extra canvas round the frame, px (0: from the camera path's extent)."),
+]
+"""``studio``'s generation options besides :func:`ai_options`' (they select the cached background)."""
+NO_LIGHT_PROMPT = click.option("--no-light-prompt", is_flag=True,
+                               help="Do not add the light direction to the prompt.")
+UNSWEPT = dict.fromkeys(GENERATION, "selects the generated background: each value would be a "
+                        "diffusion run (run ffvfx studio once per value)")
+"""Why ``--sweep`` takes none of the generation options."""
+
+
+def studio_options(func: Callable) -> Callable:
+    """:data:`STUDIO_OPTIONS` on ``func``."""
+    for option in reversed(STUDIO_OPTIONS):
+        func = option(func)
+    return func
+
+
 @click.command("studio")
 @render_options(second=click.argument("alpha", required=False, metavar="ALPHA", type=INPUT_PATH))
+@sweepable(RENDER_PARAMS, UNSWEPT)
 @ai_options
-@click.option("--controlnet", type=InputPath("ID"), help="Depth ControlNet id or folder (default: "
-              "lllyasviel/control_v11f1p_sd15_depth for sd15).")
-@click.option("--depth-model", type=InputPath("ID"), help="Depth model id or folder (default: "
-              "depth-anything/Depth-Anything-V2-Small-hf).")
-@click.option("--bg-margin", type=Number(int, 0, 4096, unit="pixels"), default=0, show_default=True,
-              help="Extra canvas round the frame, px (0: from the camera path's extent).")
-@click.option("--depth-scale", type=Number(float, 0, 100), default=0.3, show_default=True,
-              help="Parallax: a layer moves by camera path x its nearness (0..1) x this.")
-@click.option("--layers", type=Number(int, 1, 8, unit="layers"), default=3, show_default=True,
-              help="Depth layers (1..8).")
-@click.option("--exposure-smooth", type=Number(int, 1, MAX_FRAMES_BACK, unit="frames"),
-              default=15, show_default=True,
-              help="Frames the exposure curve is averaged over.")
-@click.option("--no-light-prompt", is_flag=True, help="Do not add the light direction to the prompt.")
-@click.option("--feather", type=FEATHER, default=0.0, show_default=True, help="Soften the alpha's edge (px).")
-@click.option("--blobs", type=Number(float, 0, 1, max_open=True), default=0.4, show_default=True,
-              help="Drop alpha regions smaller than this fraction of the main subject (0: keep all).")
+@studio_options
+@options(RENDER_PARAMS, ["depth_scale", "layers", "exposure_smooth"])
+@NO_LIGHT_PROMPT
+@options(RENDER_PARAMS, ["feather", "blobs"])
 def studio_command(render_opts: RenderOptions, opts: Options, alpha: str | None, no_light_prompt: bool,
                    **asked) -> None:
     """Replace the background of INPUT (subject: white in ALPHA) with a generated scene that moves

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,13 +83,17 @@ def _shown(text: str) -> str:
     return text if len(text) <= 60 and text.isprintable() else repr(text[:60])
 
 
-def axis(spec: str, params: Sequence[Param]) -> Axis:
-    """``PARAM=V1,V2,...`` as an :class:`Axis` of ``params``; one line for anything else."""
+def axis(spec: str, params: Sequence[Param], unswept: Mapping[str, str] | None = None) -> Axis:
+    """``PARAM=V1,V2,...`` as an :class:`Axis` of ``params``; one line for anything else
+    (``unswept``: options of the command that do not sweep, by name, with the reason)."""
     names = ", ".join(p.option[2:] for p in params)
     name, sep, listed = spec.partition("=")
     if not sep or not name.strip():
         raise _refused(spec, f"give PARAM=V1,V2,... with PARAM one of {names}")
     found = next((p for p in params if _normal(name) in spellings(p)), None)
+    why = {_normal(k): v for k, v in (unswept or {}).items()}.get(_normal(name))
+    if found is None and why:
+        raise _refused(spec, f"{name.strip()} {why}; sweep one of {names}")
     if found is None:
         raise _refused(spec, f"{name.strip()} is not a parameter of this effect; sweep one of {names}")
     pieces = listed.split("/" if found.count else ",")
@@ -111,10 +115,11 @@ def _value(spec: str, param: Param, piece: str) -> Any:
         raise _refused(spec, f"{param.option}: {exc.message}{hint}") from None
 
 
-def axes(specs: Sequence[str], params: Sequence[Param]) -> list[Axis]:
+def axes(specs: Sequence[str], params: Sequence[Param],
+         unswept: Mapping[str, str] | None = None) -> list[Axis]:
     """Every ``--sweep`` as an :class:`Axis`; one line for a parameter swept twice or a grid of
     more than :data:`~ffvfx.effects.grid.MAX_TILES` tiles."""
-    out = [axis(spec, params) for spec in specs]
+    out = [axis(spec, params, unswept) for spec in specs]
     seen: set[str] = set()
     for a in out:
         if a.param.name in seen:
@@ -142,10 +147,13 @@ def variants(sweeps: Sequence[Axis]) -> list[tuple[dict[str, Any], list[str]]]:
     return out
 
 
-def sweepable(params: Sequence[Param]) -> Callable[[Callable], Callable]:
+def sweepable(params: Sequence[Param],
+              unswept: Mapping[str, str] | None = None) -> Callable[[Callable], Callable]:
     """A decorator adding ``--sweep`` and ``--sheet`` to a render command (below
     :func:`~ffvfx.cli.render.render_options`, which hands it the render options): with a sweep the
-    command's body runs once per variant to collect it, then the grid is delivered."""
+    command's body runs once per variant to collect it, then the grid is delivered. ``unswept``:
+    the command's other options that a sweep refuses with a reason (``seed``: "selects the
+    generation: each value would be a diffusion run"), by option name."""
     swept = sweepable_params(params)
     needed = [p for p in swept if p.required]
 
@@ -157,7 +165,7 @@ def sweepable(params: Sequence[Param]) -> Callable[[Callable], Callable]:
             specs = kw.pop("sweep")
             if not specs:
                 return func(render_opts, **kw)
-            sweeps = axes(specs, swept)
+            sweeps = axes(specs, swept, unswept)
             tiles = [sweep.collect(functools.partial(_body, func, {**kw, **values}), render_opts, caption)
                      for values, caption in variants(sweeps)]
             say = notes(render_opts.quiet)

@@ -13,19 +13,24 @@ import select
 import sys
 import threading
 import webbrowser
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from ffvfx.cli.declared import options, param_type
+from ffvfx.cli.inpaint import CARRY_OPTIONS, PAINTING_OPTIONS, PICKS
+from ffvfx.cli.inpaint import options_of as inpaint_options
 from ffvfx.cli.options import Number
 from ffvfx.cli.paths import INPUT_PATH
 from ffvfx.cli.render import notes
+from ffvfx.cli.studio import AI_NAMES, AI_OPTIONS, NO_LIGHT_PROMPT, STUDIO_OPTIONS
 from ffvfx.compiler.params import Param
 from ffvfx.ffmpeg import sources
-from ffvfx.pipelines.tune import EFFECTS, Session, Tunable, validated_by
+from ffvfx.pipelines import inpaint, studio
+from ffvfx.pipelines.tune import EFFECTS, Session, Tunable, stored, validated_by
 from ffvfx.pipelines.tune_server import TuneServer
 
 _ARROWS = {"\x1b[A": "+", "\x1b[B": "-", "\x1b[C": "]", "\x1b[D": "["}
@@ -55,33 +60,51 @@ def _validators(tunable: Tunable) -> dict[str, Callable[[str], Any]]:
     return validated_by(checks, tunable.params)
 
 
-def _subcommand(tunable: Tunable) -> click.Command:
+_LIVE_DOC = ("Options any running filter takes as a command change within a few frames; others "
+             "(delays, layers, modes) restart the player at the same frame (a camera or --lavfi at "
+             "once). Quit with the page's button, q in ffplay, or Ctrl-C: the ffvfx command and the "
+             "graph are printed on stdout.")
+
+
+def _subcommand(tunable: Tunable, generation: Sequence[Callable] = (),
+                make: Callable[[dict[str, Any]], Tunable] | None = None) -> click.Command:
+    """``tune EFFECT``: the effect's options; ``generation``: options that select stored assets
+    (not on the page), which ``make`` takes out of the parsed values to make the session's
+    :class:`Tunable`."""
     own = [p for p in tunable.params if p.name not in tunable.positional]
 
-    def run(input: str | None, camera: str | None, size: str | None, fps: float | None,
-            no_browser: bool, port: int, sink: str | None, **values: Any) -> None:
-        positional = {n: values.pop(n) for n in tunable.positional}
-        tune(tunable, input, camera, size, fps, no_browser, port, sink, {**values, **positional})
+    def run(input: str | None, camera: str | None, lavfi: str | None, size: str | None,
+            fps: float | None, no_browser: bool, port: int, sink: str | None, **values: Any) -> None:
+        chosen = make(values) if make else tunable
+        positional = {n: values.pop(n) for n in chosen.positional}
+        tune(chosen, input, (camera, lavfi, size, fps), no_browser, port, sink, {**values, **positional})
 
-    run.__doc__ = (f"Play `ffvfx {tunable.command}` on INPUT (a file, looped; demo; webcam; "
-                   "/dev/videoN) and change its options live from a local page.\n\n"
-                   "Options any running filter takes as a command change within a few frames; "
-                   "others (delays, layers, modes) restart ffplay at the same frame. Quit with the "
-                   "page's button, q in ffplay, or Ctrl-C: the ffvfx command and the graph are "
-                   "printed on stdout.")
+    if make is None:
+        run.__doc__ = (f"Play `ffvfx {tunable.command}` on INPUT (a file, looped; demo; webcam; "
+                       "/dev/videoN; --camera SPEC; --lavfi GRAPH) and change its options live from a "
+                       "local page.\n\n" + _LIVE_DOC)
+    else:
+        side = tunable.positional[0].upper()
+        run.__doc__ = (f"Play `ffvfx {tunable.command}` on INPUT and {side} with the assets a `ffvfx "
+                       f"{tunable.command} INPUT {side} OUT ...` run stored for the same generation "
+                       "options (refused when there are none: tune runs no model) and change its "
+                       "render-time options live from a local page.\n\n" + _LIVE_DOC)
     command = options(own)(run)
-    for decorate in reversed(_shared(tunable)):
+    for decorate in reversed([*_shared(tunable), *generation]):
         command = decorate(command)
     return click.command(tunable.command)(command)
 
 
 def _shared(tunable: Tunable) -> list[Callable]:
-    extra = [click.argument(n, required=True, type=INPUT_PATH) for n in tunable.positional]
+    declared = {p.name: p for p in tunable.params}
+    extra = [click.argument(n, required=True, type=param_type(declared[n])) for n in tunable.positional]
     return [
         click.argument("input", required=False, type=INPUT_PATH),
         *extra,
         click.option("--camera", metavar="SPEC", help="Read a camera instead of INPUT: webcam, "
                      "/dev/video0, v4l2:DEVICE, avfoundation:INDEX, dshow:video=NAME."),
+        click.option("--lavfi", metavar="GRAPH", help="Read a synthetic lavfi source instead of "
+                     "INPUT, e.g. testsrc2=s=1280x720:r=30 (live, as a camera)."),
         click.option("--size", help="Camera capture size, e.g. 1280x720."),
         click.option("--fps", type=Number(float, 0, 1000, min_open=True, unit="fps"),
                      help="Camera capture rate."),
@@ -94,15 +117,54 @@ def _shared(tunable: Tunable) -> list[Callable]:
     ]
 
 
-def tune(tunable: Tunable, spec: str | None, camera: str | None, size: str | None, fps: float | None,
+def _given_words(names: Sequence[str]) -> list[str]:
+    """The options among ``names`` given on this command line, as ``--option=value`` words."""
+    ctx = click.get_current_context()
+    words = []
+    for param in ctx.command.params:
+        if param.name not in names or ctx.get_parameter_source(param.name) is ParameterSource.DEFAULT:
+            continue
+        value, flag = ctx.params[param.name], param.opts[0]
+        if isinstance(value, bool):
+            words += [flag] if value else []
+        elif isinstance(value, (tuple, list)):
+            words.append(f"{flag}={','.join(map(str, value))}")
+        else:
+            words.append(f"{flag}={value}")
+    return words
+
+
+_STUDIO_NAMES = (*AI_NAMES, "controlnet", "depth_model", "bg_margin", "no_light_prompt")
+_INPAINT_NAMES = ("prompt", "negative", "seed", "steps", "strength", "guidance", "resolution", "model",
+                  "device", "candidates", "grow", "sensitivity", "max_group", "keyframes", "propagate",
+                  "blend", "picks")
+
+
+def _studio(values: dict[str, Any]) -> Tunable:
+    words = _given_words(_STUDIO_NAMES)
+    asked = {n: values.pop(n) for n in _STUDIO_NAMES}
+    asked["light_prompt"] = not asked.pop("no_light_prompt")
+    return stored("studio", studio.Options(**asked), words)
+
+
+def _inpaint(values: dict[str, Any]) -> Tunable:
+    words = _given_words(_INPAINT_NAMES)
+    return stored("inpaint", inpaint_options(redo=None, **{n: values.pop(n) for n in _INPAINT_NAMES}),
+                  words)
+
+
+def tune(tunable: Tunable, spec: str | None, live: tuple[str | None, str | None, str | None, float | None],
          no_browser: bool, port: int, sink: str | None, values: dict[str, Any]) -> None:
-    """Run one tuning session until it is quit; the summary on stdout."""
-    if spec is None and camera is None:
-        raise click.UsageError("give INPUT (a file, demo, webcam, /dev/videoN) or --camera SPEC")
-    source = sources.choose(spec, camera, None, size, fps)
+    """Run one tuning session until it is quit; the summary on stdout. ``live``: ``--camera``,
+    ``--lavfi``, ``--size``, ``--fps``."""
+    camera, lavfi, size, fps = live
+    if spec is None and camera is None and lavfi is None:
+        raise click.UsageError("give INPUT (a file, demo, webcam, /dev/videoN), --camera SPEC or "
+                               "--lavfi GRAPH")
+    source = sources.choose(spec, camera, lavfi, size, fps)
     say = notes(False)
-    session = Session(tunable, values, _validators(tunable), source, spec=camera or spec,
-                      camera=camera is not None, sink=sink, say=say)
+    session = Session(tunable, values, _validators(tunable), source, spec=camera or lavfi or spec,
+                      camera=camera is not None, lavfi=lavfi is not None, sink=sink, say=say)
     server = TuneServer(session, port).start()
     try:
         say(f"tune page {server.url}")
@@ -170,3 +232,7 @@ def tune_command() -> None:
 
 for _tunable in EFFECTS.values():
     tune_command.add_command(_subcommand(_tunable))
+tune_command.add_command(_subcommand(stored("studio", studio.Options(""), ()),
+                                     [*AI_OPTIONS, *STUDIO_OPTIONS, NO_LIGHT_PROMPT], _studio))
+tune_command.add_command(_subcommand(stored("inpaint", inpaint.Options(""), ()),
+                                     [*PAINTING_OPTIONS, *CARRY_OPTIONS, PICKS], _inpaint))

@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ffvfx.compiler.graph import Stream
+from ffvfx.compiler.numbers import MAX_FRAMES_BACK
+from ffvfx.compiler.params import Param
 from ffvfx.effects.register import per_frame
+
+PARAMS = (
+    Param("exposure_smooth", int, 15, unit="frames", lo=1, hi=MAX_FRAMES_BACK, effect=False,
+          help="Frames the exposure curve is averaged over."),
+)
+"""How the gains :func:`expose` takes are made (``ffvfx studio``: the measured curve averaged
+over that many frames); not a keyword of :func:`expose`."""
 
 
 def needed(gains: Sequence[float] | None) -> bool:

@@ -19,9 +19,18 @@ from fractions import Fraction
 
 from ffvfx.compiler import timeline
 from ffvfx.compiler.graph import Input, Stream, filter
+from ffvfx.compiler.params import Param
 from ffvfx.effects.exposure import expose
 from ffvfx.effects.register import per_frame
 from ffvfx.errors import FfvfxError
+
+PARAMS = (
+    Param("depth_scale", float, 0.3, lo=0, hi=100,
+          help="Parallax: a layer moves by camera path x its nearness (0..1) x this."),
+    Param("layers", int, 3, unit="layers", lo=1, hi=8, effect=False, help="Depth layers (1..8)."),
+)
+"""The parallax's render-time parameters (``ffvfx studio``): :func:`parallax`'s ``depth_scale``,
+and how many depth layers the background is cut into (the command makes the :class:`Layer` list)."""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,18 @@ from fractions import Fraction
 from ffvfx.compiler import timeline
 from ffvfx.compiler.graph import Stream, filter
 from ffvfx.compiler.numbers import decimal
+from ffvfx.compiler.params import Param
 from ffvfx.effects.exposure import expose
 from ffvfx.effects.refine import Refine, refine
 from ffvfx.errors import FfvfxError
+
+PARAMS = (
+    Param("feather", float, 4.0, unit="pixels", lo=0, hi=100, help="Soften its edge (px)."),
+    Param("overlay_original", float, 0.0, lo=0, hi=1,
+          help="Mix the original back in at this weight (0..1), for realism."),
+)
+"""The merge's render-time parameters (``ffvfx inpaint``): :func:`patch`'s keywords that change
+only the graph, so a new value re-renders the painted, carried patches as they are."""
 
 
 def patch(original: Stream, patches: Stream, mask: Stream, *, grow: int = 0, feather: float = 0.0,

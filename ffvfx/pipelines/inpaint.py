@@ -45,7 +45,7 @@ from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg import cache
 from ffvfx.ffmpeg.atomic import atomic_path, write_png, write_text
 from ffvfx.ffmpeg.outputs import check_output, same_file
-from ffvfx.ffmpeg.probe import VideoInfo, frame_range, probe
+from ffvfx.ffmpeg.probe import VideoInfo, frame_range, frame_times, probe
 from ffvfx.ffmpeg.progress import ProgressBar
 from ffvfx.ffmpeg.rawvideo import FrameEncoder, encoder_argv, frames
 from ffvfx.ffmpeg.render import aligned_input
@@ -59,6 +59,13 @@ MAX_CANDIDATES = 16
 """Most pictures painted per keyframe (each is a full-size frame held in memory)."""
 JUMP_FACTOR = 3.0     # a group start whose patch changes 3x more than the original ...
 JUMP_FLOOR = 8.0      # ... and by more than 8 levels (mean, inside the mask) is a jump
+PAINTING = ("prompt", "negative-prompt", "seed", "steps", "denoise", "guidance", "resolution", "model",
+            "device", "candidates", "grow", "sensitivity", "max-group", "keyframes", "redo")
+"""The options that select (or make) the painted keyframes: a new value is a diffusion run."""
+CARRYING = ("propagate", "blend", "drop-bad", "picks")
+"""The options that change the carried patches or the frames rebuilt: a new value carries the
+picks through the clip again (optical flow over every frame). The render-time ones, which change
+only the graph, are :data:`ffvfx.effects.patch.PARAMS` (``--feather``, ``--overlay-original``)."""
 
 
 @dataclass
@@ -381,6 +388,16 @@ def _choose(work: Path, keys: list[int], candidates: dict, originals: dict, regi
             opts: Options) -> tuple[dict[int, int], dict[int, list[float]]]:
     """The pick of each keyframe (``--picks``, else :func:`pick`) and every candidate's score;
     written to picks.json unless that is the file the picks came from."""
+    chosen, scores = _picks(keys, candidates, originals, regions, opts)
+    if not (opts.picks and same_file(opts.picks, work / "picks.json")):  # never write an input
+        write_text(work / "picks.json", json.dumps({str(k): chosen[k] for k in keys}, indent=1),
+                   overwrite=True)
+    return chosen, scores
+
+
+def _picks(keys: list[int], candidates: dict, originals: dict, regions: dict,
+           opts: Options) -> tuple[dict[int, int], dict[int, list[float]]]:
+    """The pick of each keyframe (``--picks``, else :func:`pick`) and every candidate's score."""
     chosen, scores = {}, {}
     previous = None
     given = _read_picks(opts.picks, keys, opts.candidates) if opts.picks else None
@@ -388,9 +405,6 @@ def _choose(work: Path, keys: list[int], candidates: dict, originals: dict, regi
         auto, scores[k] = pick(candidates[k], regions[k], previous, originals[k])
         chosen[k] = given[k] if given else auto
         previous = candidates[k][chosen[k]]
-    if not (opts.picks and same_file(opts.picks, work / "picks.json")):  # never write an input
-        write_text(work / "picks.json", json.dumps({str(k): chosen[k] for k in keys}, indent=1),
-                   overwrite=True)
     return chosen, scores
 
 
@@ -467,6 +481,68 @@ def _dropped(groups: list[tuple[int, int]], jumps: list[int], opts: Options,
         say(f"{len(jumps)} group(s) jump at their start: {', '.join(str(groups[g][0]) for g in jumps)}"
             + ("; rebuilt by interpolation" if opts.drop_bad and bad else "; see inpaint.json"))
     return [(a, b - 1) for a, b in bad] if opts.drop_bad else []
+
+
+@dataclass
+class Carried:
+    """The picks carried through the clip: what the merge needs besides its render-time values
+    (:data:`~ffvfx.effects.patch.PARAMS`), kept in the cache for re-renders of them."""
+
+    clip: _Clip
+    patches: Path
+    gains: list[float]
+    drop: list[tuple[int, int]]
+    count: int
+    mask_ranged: bool
+
+
+_CARRIED = {"gains": [float], "jumps": [int], cache.FILES: dict}
+"""A cached carry's ``carried/KEY.json``: the gains, the groups that jump, the patches' manifest."""
+
+
+def stored(src: str, mask: str, tools: Toolchain, info: VideoInfo, opts: Options, *,
+           say: Callable[[str], None], quiet: bool = True, mask_ranged: bool = False,
+           command: str | None = None) -> Carried:
+    """The painted keyframes of these settings carried through the clip, for renders that differ
+    only in their render-time values (``ffvfx tune inpaint``, ``--sweep``): the patches go to
+    ``$FFVFX_CACHE/inpaint/KEY/carried/`` (once per picks and carry settings), no work folder is
+    written. ``command``: paint nothing; when keyframes are not painted yet, one line saying to run
+    it once first (None: paint what is missing, as a run does)."""
+    span = dict(start=opts.start, duration=opts.duration)
+    clip = _Clip(src, mask, tools, (info.width, info.height), span, {} if mask_ranged else span)
+    keys, _ = _keyframes(clip, info, opts, say)
+    originals, regions, count = _keyframe_regions(clip, keys, opts.grow)
+    cand_dir = cache.root() / "inpaint" / settings_key(opts, cache.file_identity(src),
+                                                       cache.file_identity(mask), keys)
+    missing = [k for k in keys if regions[k].any() and not all(
+        _sound_picture(cand_dir / f"key{k:05d}-c{j}.png") for j in range(opts.candidates))]
+    if command is not None and missing:
+        raise FfvfxError(f"keyframe {missing[0]} is not painted for this input, mask and these settings "
+                         f"yet (tune runs no model): run `{command}` once first")
+    candidates, _ = _candidates(cand_dir, keys, originals, regions, opts, Painter(opts, say), say=say,
+                                quiet=quiet, cluster=None)
+    chosen, _ = _picks(keys, candidates, originals, regions, opts)
+    groups = list(zip(keys, keys[1:] + [count], strict=True))
+    carry_key = cache.key({"picks": [chosen[k] for k in keys], "keys": keys, "propagate": opts.propagate,
+                           "blend": opts.blend, "grow": opts.grow, "mask_ranged": mask_ranged}, 12)
+    out = cand_dir / "carried" / f"{carry_key}.mkv"
+    found = cache.load(out.with_suffix(".json"), {**_CARRIED, cache.FILES: {out.name: dict}},
+                       frames=lambda p: len(frame_times(str(p), tools.ffmpeg)))
+    if found is None:
+        say(f"carrying {len(keys)} keyframes through {count} frames ({opts.propagate})")
+        cache.folder(out.parent)
+        picked = {k: candidates[k][chosen[k]] for k in keys}
+        gains, jumps, _ = _write_patches(clip, out, info.fps, groups, picked, originals, regions, opts)
+        cache.save(out.with_suffix(".json"), {"gains": gains, "jumps": jumps}, files={out.name: count})
+    else:
+        gains, jumps = found["gains"], found["jumps"]
+    return Carried(clip, out, gains, _dropped(groups, jumps, opts, say), count, mask_ranged)
+
+
+def effect(carried: Carried, info: VideoInfo, opts: Options) -> Windowed:
+    """The render's effect with ``opts``' render-time values on ``carried`` patches."""
+    return _effect(carried.clip, carried.patches, info, carried.gains, carried.drop, carried.count,
+                   carried.mask_ranged, opts)
 
 
 def _effect(clip: _Clip, patches_path: Path, info: VideoInfo, gains: list[float],

@@ -8,6 +8,9 @@ line calls one function and knows nothing of the order of the steps.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from ffvfx.compiler.graph import Input
 from ffvfx.effects.compare import compare
 from ffvfx.errors import FfvfxError
@@ -42,6 +45,9 @@ def render(mask: str | None, opts: inpaint.Options, render_opts: RenderOptions, 
     if src.device:
         raise FfvfxError("ffvfx inpaint reads a file; record the camera first")
     inputs = [src.path, mask, opts.picks, opts.model]
+    if render_opts.collect is not None:  # one variant of a sweep: the stored patches, no work folder
+        return deliver(functools.partial(_stored_effect, mask, opts, None, say), render_opts, inputs,
+                       say=say)
     if not (render_opts.print_form or render_opts.preview):
         check_output(output, inputs, render_opts.overwrite)
     check_render(render_opts)
@@ -60,6 +66,30 @@ def render(mask: str | None, opts: inpaint.Options, render_opts: RenderOptions, 
     if not (render_opts.print_form or render_opts.preview):
         _compare_video(src, output, tools, info, render_opts)
     return delivered[-1] if delivered else Delivery()
+
+
+def stored(mask: str, opts: inpaint.Options, info: VideoInfo, *, command: str | None = None,
+           say: Say = silent) -> Callable[[inpaint.Options], Effect]:
+    """For renders of one input, mask and painting that differ only in render-time values
+    (``ffvfx tune inpaint``, each variant of a ``--sweep``): the effect for each ``opts``, on the
+    patches carried once (:func:`ffvfx.pipelines.inpaint.stored`; ``command``: paint nothing,
+    refuse with it when unpainted)."""
+    inpaint.check(opts)
+    if sources.keyword(mask, "auto") is not None:
+        raise FfvfxError("MASK auto computes the person's matte on every run: give the mask file a "
+                         "first run wrote (OUT-stem_inpaint/mask.mkv)")
+    tools = toolchain.find()
+    ranged = check_alpha(mask, info, tools, what="mask", start=opts.start, duration=opts.duration)
+    carried = inpaint.stored(info.path, mask, tools, info, opts, say=say, mask_ranged=ranged,
+                             command=command)
+    return lambda asked: inpaint.effect(carried, info, asked)
+
+
+def _stored_effect(mask: str, opts: inpaint.Options, command: str | None, say: Say,
+                   info: VideoInfo | None) -> Effect:
+    if info is None:
+        raise FfvfxError(f"give the input file: {USAGE}")
+    return stored(mask, opts, info, command=command, say=say)(opts)
 
 
 def _mask(src: str, mask: str, auto_mask: bool, output: str, tools: Toolchain, info: VideoInfo,

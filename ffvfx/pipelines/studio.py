@@ -34,9 +34,12 @@ import numpy as np
 
 from ffvfx.compiler.graph import Graph, Input
 from ffvfx.compiler.numbers import within
+from ffvfx.compiler.params import Param
 from ffvfx.compiler.windows import Windowed, per_frame
 from ffvfx.effects.composite import over
+from ffvfx.effects.exposure import PARAMS as EXPOSURE_PARAMS
 from ffvfx.effects.exposure import needed
+from ffvfx.effects.parallax import PARAMS as PARALLAX_PARAMS
 from ffvfx.effects.parallax import Layer, needed_margin, parallax
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg import cache
@@ -69,6 +72,22 @@ _LAYERS = {"layers": [{"file": str, "depth": float}], cache.FILES: dict}
 """A cached layer set's ``layers.json``: far to near, each picture named in the manifest."""
 _CLEAN_ALPHA = {"frames": int, cache.FILES: dict}
 """A cached clean alpha's ``alpha-KEY.json``: its frame count, and the manifest naming the video."""
+
+RENDER_PARAMS = (
+    *PARALLAX_PARAMS,
+    *EXPOSURE_PARAMS,
+    Param("feather", float, 0.0, unit="pixels", lo=0, hi=100, help="Soften the alpha's edge (px)."),
+    Param("blobs", float, 0.4, lo=0, hi=1, hi_open=True,
+          help="Drop alpha regions smaller than this fraction of the main subject (0: keep all)."),
+)
+"""``ffvfx studio``'s render-time parameters: each changes the render of the cached generation
+(the graph, the depth layers cut from it, the smoothing of the measured exposure, the clean-up of
+the alpha) and runs no model, so a new value re-renders in seconds, ``ffvfx tune studio`` plays
+them and ``--sweep`` takes them. Every other option selects the generation (``GENERATION``)."""
+GENERATION = ("prompt", "negative-prompt", "seed", "steps", "strength", "guidance", "resolution",
+              "frame", "sd-model", "model", "device", "controlnet", "depth-model", "bg-margin",
+              "no-light-prompt")
+"""The options that select (or make) the generated background: a new value is a diffusion run."""
 
 
 @dataclass
@@ -226,47 +245,94 @@ class Assets:
     log: dict = field(default_factory=dict)
 
 
-def prepare(src: str, alpha: str, tools: Toolchain, info: VideoInfo, opts: Options, *,
-            say: Callable[[str], None], quiet: bool = False) -> Assets:
-    """Analysis and (cached) generation for ``studio``: everything but the render."""
+@dataclass
+class _Plan:
+    """What the analysis found and where the generation for these settings is cached."""
+
+    offsets: list[tuple[float, float]]
+    light: exposure.Light             # gains unsmoothed (window 1): each render smooths its own
+    prompt: str                       # the final prompt (light words joined)
+    margin: int
+    canvas: tuple[int, int]
+    gen_size: tuple[int, int]
+    folder: Path
+    analysis_s: float
+
+
+def _plan(src: str, alpha: str, tools: Toolchain, info: VideoInfo, opts: Options,
+          say: Callable[[str], None]) -> _Plan:
+    """The analysis (camera path, light) and the cache folder of the generation it selects."""
     span = dict(start=opts.start, duration=opts.duration)
     t0 = time.perf_counter()
     say("measuring camera motion and light (cached camera path)")
     path = camera.cached_path(src, tools, **span)
     light = exposure.analyse(src, alpha, tools, (info.width, info.height), reference=opts.frame,
-                             window=opts.exposure_smooth, alpha_ranged=opts.alpha_ranged, **span)
+                             window=1, alpha_ranged=opts.alpha_ranged, **span)
     prompt = f"{opts.prompt.strip()}, {light.words()}" if opts.light_prompt else opts.prompt.strip()
     margin = opts.bg_margin or needed_margin(path.offsets, 1.0) + 8
     canvas = (info.width + 2 * margin, info.height + 2 * margin)
     gen_size = generation_size(*canvas, opts.resolution or DEFAULT_RESOLUTION[opts.sd_model])
-    ids = opts.ids()
     key = cache.key({"v": ASSET_VERSION, "input": cache.file_identity(src),
                      "alpha": cache.file_identity(alpha), "start": opts.start, "duration": opts.duration,
                      "frame": opts.frame, "prompt": prompt, "negative": opts.negative, "seed": opts.seed,
                      "steps": opts.steps, "strength": opts.strength, "guidance": opts.guidance,
-                     "size": gen_size, "margin": margin, "sd": opts.sd_model, "ids": ids})
-    folder = cache.root() / "studio" / key
-    analysis_s = time.perf_counter() - t0
-    gen_log = cache.load(folder / "generation.json", _GENERATION)
+                     "size": gen_size, "margin": margin, "sd": opts.sd_model, "ids": opts.ids()})
+    return _Plan(list(path.offsets), light, prompt, margin, canvas, gen_size,
+                 cache.root() / "studio" / key, time.perf_counter() - t0)
+
+
+def prepare(src: str, alpha: str, tools: Toolchain, info: VideoInfo, opts: Options, *,
+            say: Callable[[str], None], quiet: bool = False) -> Assets:
+    """Analysis and (cached) generation for ``studio``: everything but the render."""
+    plan = _plan(src, alpha, tools, info, opts, say)
+    gen_log = cache.load(plan.folder / "generation.json", _GENERATION)
     if gen_log is None:
-        gen_log = _generate_assets(folder, src, alpha, tools, info, opts, prompt, margin, gen_size,
-                                   say=say, quiet=quiet)
+        gen_log = _generate_assets(plan.folder, src, alpha, tools, info, opts, plan.prompt, plan.margin,
+                                   plan.gen_size, say=say, quiet=quiet)
         gen_log["cache"] = "miss"
     else:
-        say(f"generated background from the cache ({folder})")
+        say(f"generated background from the cache ({plan.folder})")
         gen_log["cache"] = "hit"
-    layers = _layers(folder, opts.layers)
+    return _assets(plan, gen_log, src, alpha, tools, opts, quiet)
+
+
+class Stored:
+    """The generated assets of one input, alpha and generation settings, for any render-time
+    values (:data:`RENDER_PARAMS`; ``ffvfx tune studio``): the analysis runs once, and nothing is
+    generated: without the cached generation, one line saying to run ``command`` once first."""
+
+    def __init__(self, src: str, alpha: str, tools: Toolchain, info: VideoInfo, opts: Options, *,
+                 command: str, say: Callable[[str], None]):
+        self.src, self.alpha, self.tools = src, alpha, tools
+        self.plan = _plan(src, alpha, tools, info, opts, say)
+        self.gen_log = cache.load(self.plan.folder / "generation.json", _GENERATION)
+        if self.gen_log is None:
+            raise FfvfxError(f"no generated background for this input, alpha and these settings in the "
+                             f"cache yet (tune runs no model): run `{command}` once first")
+        self.gen_log["cache"] = "hit"
+
+    def assets(self, opts: Options) -> Assets:
+        """The assets for ``opts``' render-time values (layers, clean alpha, smoothed gains)."""
+        return _assets(self.plan, dict(self.gen_log), self.src, self.alpha, self.tools, opts, True)
+
+
+def _assets(plan: _Plan, gen_log: dict, src: str, alpha: str, tools: Toolchain, opts: Options,
+            quiet: bool) -> Assets:
+    """The render's assets from a cached generation: the layers, the clean alpha, the gains."""
+    layers = _layers(plan.folder, opts.layers)
     clean = _clean_alpha(alpha, tools, opts, quiet)
-    n = len(path.offsets)
-    gains = (light.gains + [light.gains[-1]] * n)[:n] if light.gains else [1.0] * n
-    log = {"input": src, "alpha": alpha, "prompt": opts.prompt, "final_prompt": prompt,
+    n = len(plan.offsets)
+    raw = exposure.smooth(plan.light.gains, opts.exposure_smooth)
+    gains = (raw + [raw[-1]] * n)[:n] if raw else [1.0] * n
+    light = plan.light
+    log = {"input": src, "alpha": alpha, "prompt": opts.prompt, "final_prompt": plan.prompt,
            "light": {"direction": light.direction, "camera": light.camera, "words": light.words()},
            "exposure": {"min": min(gains), "max": max(gains), "smooth_frames": opts.exposure_smooth},
-           "canvas": list(canvas), "margin": margin, "generation_size": list(gen_size),
+           "canvas": list(plan.canvas), "margin": plan.margin, "generation_size": list(plan.gen_size),
            "layers": [{"file": Path(layer.path).name, "depth": layer.depth} for layer in layers],
-           "depth_scale": opts.depth_scale, "cache_folder": str(folder), "analysis_s": analysis_s,
-           "settings": _settings_log(opts), **gen_log}
-    return Assets(folder, margin, layers, clean, list(path.offsets), gains, log)
+           "depth_scale": opts.depth_scale, "cache_folder": str(plan.folder),
+           "analysis_s": plan.analysis_s, "settings": _settings_log(opts), **gen_log}
+    return Assets(plan.folder, plan.margin, layers, clean, list(plan.offsets), gains, log)
 
 
 def _generate_assets(folder: Path, src: str, alpha: str, tools: Toolchain, info: VideoInfo,

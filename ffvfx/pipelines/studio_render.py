@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ffvfx.errors import FfvfxError
@@ -69,11 +70,29 @@ def _effect(alpha: str | None, opts: studio.Options, render_opts: RenderOptions,
     studio.check(opts, info)
     opts.alpha_ranged = check_alpha(alpha, info, tools, start=opts.start, duration=opts.duration)
     output = render_opts.output
-    if render_opts.renders:  # the output itself was checked by deliver, before this analysis
+    folder_too = render_opts.renders and render_opts.collect is None  # a sweep's variant: no folder
+    if folder_too:  # the output itself was checked by deliver, before this analysis
         studio.check_folder(output, render_opts.overwrite, [info.path, *inputs], layers=opts.layers)
     assets = studio.prepare(info.path, alpha, tools, info, opts, say=say, quiet=render_opts.quiet)
     apply = studio.effect(assets, info, opts)
-    if render_opts.renders:  # self-contained: the assets are movie= sources (-/filter_complex graph.txt)
+    if folder_too:  # self-contained: the assets are movie= sources (-/filter_complex graph.txt)
         folder.append(lambda: studio.write_folder(output, assets, printable_graph(apply, info=info).script(),
                                                   render_opts.overwrite))
     return apply
+
+
+def stored(alpha: str, opts: studio.Options, info: VideoInfo, *, command: str,
+           say: Say = silent) -> Callable[[studio.Options], Effect]:
+    """For ``ffvfx tune studio``: the studio effect for each ``opts`` that differ from these only in
+    render-time values (:data:`~ffvfx.pipelines.studio.RENDER_PARAMS`), on the cached generation;
+    without it, one line saying to run ``command`` once first (no model runs here)."""
+    tools = toolchain.find()
+    studio.check(opts, info)
+    opts = replace(opts, alpha_ranged=check_alpha(alpha, info, tools, start=opts.start,
+                                                  duration=opts.duration))
+    kept = studio.Stored(info.path, alpha, tools, info, opts, command=command, say=say)
+
+    def make(asked: studio.Options) -> Effect:
+        asked = replace(asked, alpha_ranged=opts.alpha_ranged)
+        return studio.effect(kept.assets(asked), info, asked)
+    return make

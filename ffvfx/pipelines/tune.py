@@ -18,7 +18,7 @@ import shlex
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from ffvfx.compiler.params import Param
 from ffvfx.compiler.windows import Windowed
 from ffvfx.effects import composite as composite_effect
 from ffvfx.effects import motion as motion_effect
+from ffvfx.effects import patch as patch_effect
 from ffvfx.effects import trails as trails_effect
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg import live, toolchain
@@ -35,7 +36,7 @@ from ffvfx.ffmpeg.probe import VideoInfo, probe
 from ffvfx.ffmpeg.render import Effect, Encoding, Job, print_command, printable_graph
 from ffvfx.ffmpeg.sources import Source
 from ffvfx.ffmpeg.toolchain import Toolchain
-from ffvfx.pipelines import composite, demo, motion, trails
+from ffvfx.pipelines import composite, demo, inpaint, inpaint_render, motion, studio, studio_render, trails
 from ffvfx.pipelines.delivery import RenderOptions, Say, silent
 
 Validate = Callable[[str], Any]
@@ -54,6 +55,7 @@ class Tunable:
     cycle: str | None = None                # the parameter ``m`` cycles through its choices
     toggle: str | None = None               # the flag ``b`` turns on and off
     positional: tuple[str, ...] = ()        # parameters the command takes as arguments (ALPHA)
+    words: tuple[str, ...] = ()             # fixed options of the printed command (--prompt=...)
 
 
 def _motion(v: Mapping[str, Any], opts: RenderOptions, info: VideoInfo | None, say: Say) -> Effect:
@@ -85,7 +87,37 @@ EFFECTS = {
                          {"]": ("feather", 1.25), "[": ("feather", 0.8)}, cycle="fit",
                          positional=("alpha",)),
 }
-"""What ``ffvfx tune`` plays, by command name."""
+"""What ``ffvfx tune`` plays, by command name (``studio`` and ``inpaint``: :func:`stored`)."""
+
+_MASK = Param("mask", Path, words="auto", required=True, effect=False,
+              help="Mask video (white = the region to change).")
+
+
+def stored(command: str, opts: studio.Options | inpaint.Options, words: Sequence[str]) -> Tunable:
+    """``ffvfx tune studio``/``inpaint``: the render-time parameters on the assets a run of the
+    command stored for these generation options ``opts`` (given as ``words`` on the command
+    line); the first build refuses, in one line, when there are none yet. Nothing is generated."""
+    made: list[Callable[[Any], Effect]] = []
+    params = studio.RENDER_PARAMS if command == "studio" else patch_effect.PARAMS
+
+    def build(v: Mapping[str, Any], render_opts: RenderOptions, info: VideoInfo | None, say: Say) -> Effect:
+        side = v["alpha" if command == "studio" else "mask"]
+        if info is None:
+            raise FfvfxError(f"tune {command} plays the input file a `ffvfx {command}` run used, "
+                             "not a camera or a lavfi graph")
+        if not made:
+            first = shlex.join(["ffvfx", command, render_opts.input or "IN", side, "OUT.mp4", *words])
+            maker = studio_render.stored if command == "studio" else inpaint_render.stored
+            made.append(maker(side, opts, info, command=first, say=say))
+        return made[0](replace(opts, **{p.name: v[p.name] for p in params}))
+
+    if command == "studio":
+        return Tunable("studio", (_ALPHA, *params), build,
+                       {"]": ("depth_scale", 1.25), "[": ("depth_scale", 0.8), "+": ("layers", 1),
+                        "-": ("layers", -1)}, positional=("alpha",), words=tuple(words))
+    return Tunable("inpaint", (_MASK, *params), build,
+                   {"]": ("feather", 1.25), "[": ("feather", 0.8)}, positional=("mask",),
+                   words=tuple(words))
 
 
 @dataclass
@@ -103,19 +135,21 @@ class Session:
     ``values``: every declared parameter by name (the command's parsed options); ``validators``:
     one per parameter the page and the keys may change (others are fixed: files, the input).
     ``sink``: a path the player writes raw gray frames to instead of opening a window (tests,
-    benchmarks). ``spec``: INPUT as typed, ``camera``: ``--camera`` (for the printed command).
+    benchmarks). ``spec``: INPUT as typed, ``camera``: it is ``--camera``'s, ``lavfi``:
+    ``--lavfi``'s (for the printed command). A camera or a lavfi graph is live: it restarts at
+    once, never seeks.
     """
 
     def __init__(self, tunable: Tunable, values: Mapping[str, Any], validators: Mapping[str, Validate],
-                 source: Source, *, spec: str, camera: bool = False, sink: str | None = None,
-                 tools: Toolchain | None = None, say: Say = silent):
+                 source: Source, *, spec: str, camera: bool = False, lavfi: bool = False,
+                 sink: str | None = None, tools: Toolchain | None = None, say: Say = silent):
         self.tunable = tunable
         self.declared = {p.name: p for p in tunable.params}
         self.values = dict(values)
         self.validators = dict(validators)
         self.tools = tools or toolchain.find()
         self.source = demo.materialise(source)
-        self.spec, self.camera, self.sink, self.say = spec, camera, sink, say
+        self.spec, self.camera, self.lavfi, self.sink, self.say = spec, camera, lavfi, sink, say
         self.info = None if self.source.device else probe(self.source.path, self.tools)
         self.render_opts = RenderOptions(input=self.source.path)
         self.port = live.free_port()
@@ -147,7 +181,7 @@ class Session:
             effect = effect.window(first, None)
         out = effect(timeline.regular(main.video) if info else main.video)
         out = out.filter("zmq", bind_address=live.zmq_address(self.port))
-        return Graph(out, [main], movies=True)
+        return _from_frame(Graph(out, [main], movies=True), first)
 
     @property
     def fps(self) -> float:
@@ -285,12 +319,14 @@ class Session:
         """The ``ffvfx`` command that renders what plays now (options that differ from defaults)."""
         t = self.tunable
         words = ["ffvfx", t.command]
-        words += ["--camera", self.spec] if self.camera else [self.spec]
+        flag = "--camera" if self.camera else "--lavfi" if self.lavfi else None
+        words += [flag, self.spec] if flag else [self.spec]
         words += [str(self.values[n]) for n in t.positional]
         if not self.source.device:
             words.append(_output_name(self.spec, t.command))
         else:
             words.append("--preview")
+        words += t.words
         for p in t.params:
             if p.name in t.positional or self.values.get(p.name) == _default(p):
                 continue
@@ -303,8 +339,9 @@ class Session:
 
     def ffmpeg_command(self) -> str:
         """The full ffmpeg command of that render (what ``--print=cmd`` shows)."""
-        if self.source.device:
-            return shlex.join(live.argv(live.Launch(self.source, self.graph.line()), self.tools))
+        if self.source.device:  # a live source renders as --preview does: ffplay (named, when absent)
+            shown = self.tools if self.tools.ffplay else replace(self.tools, ffplay="ffplay")
+            return shlex.join(live.argv(live.Launch(self.source, self.graph.line()), shown))
         job = Job(self.source, _output_name(self.spec, self.tunable.command), self.effect, Encoding())
         return print_command(job, self.tools, self.info)
 
@@ -369,6 +406,22 @@ class Session:
                 job()
             self.poll()
         return self.quit_reason or "done"
+
+
+def _from_frame(graph: Graph, first: int) -> Graph:
+    """``graph`` with each side file aligned with the main input (a matte, a mask, patches: frame
+    k goes with the input's frame k) started at frame ``first`` too, as the player's seek starts
+    the input: a ``movie=`` source does not seek by frame, so its first frames are dropped
+    (``trim``). The consumers are this graph's own filters, built for this player."""
+    if not first:
+        return graph
+    for side in graph.inputs[1:]:
+        if not side.aligned:
+            continue
+        cut = side.video.filter("trim", start_frame=first)
+        for node in graph.filters:
+            node.inputs = [cut if s == side.video else s for s in node.inputs]
+    return Graph(graph.outputs, graph.inputs[:1], movies=True)
 
 
 def _default(p: Param) -> Any:
