@@ -225,8 +225,10 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
     else:
         out = segment.trimmed(segment.effect(job.effect)(main))
     graph = Graph(lower(_conform(out), inp, plan), [inp], labelled=True)
+    encoder = plan.encoder or job.encoding.resolved(job.output)
+    filter_threads, encoder_threads = thread_share(job, encoder) if segment is not None else ([], [])
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-    argv += plan.global_args()
+    argv += plan.global_args() + filter_threads
     first, end = frame_range(info, job.start, job.duration) if info else (0, None)
     if segment is not None:
         first += segment.decoded_from
@@ -244,11 +246,32 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
     else:
         argv += ["-filter_complex", graph.line()]
     argv += ["-map", graph.output_maps()[0]] + (audio_args(info, job) if segment is None else ["-an"])
-    encoder = plan.encoder or job.encoding.resolved(job.output)
     presets = tools.encoder_presets(encoder) if job.encoding.preset and family(encoder) in (
         "nvenc", "qsv") else ()
-    argv += job.encoding.args(job.output, encoder, presets) + tools.passthrough_timing()
+    argv += job.encoding.args(job.output, encoder, presets) + encoder_threads + tools.passthrough_timing()
     return argv + [media_path(out_path)], graph
+
+
+def thread_share(job: Job, encoder: str) -> tuple[list[str], list[str]]:
+    """(``-filter_threads N``, ``-threads:v N`` for a software encoder) with N = cores // jobs:
+    segments side by side share this machine's cores instead of each taking them all.
+
+    Two x264 encodes side by side on 2 cores ran 23 % faster at one thread each than at x264's
+    automatic 3 each. A single pass keeps ffmpeg's and x264's own counts (1.5 x cores frame
+    threads measured 10 % faster than ``-threads:v 2`` on that machine); Ray segments run on the
+    cluster's machines, which choose for themselves.
+    """
+    if job.jobs <= 1 or job.ray:
+        return [], []
+    n = str(max(1, cores() // job.jobs))
+    software = family(encoder) not in ("nvenc", "vaapi", "qsv")
+    return ["-filter_threads", n], (["-threads:v", n] if software else [])
+
+
+def cores() -> int:
+    """The CPUs this process may run on (its affinity where the OS tells, else all of them)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else (os.cpu_count() or 1)
 
 
 def print_command(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> str:
