@@ -460,7 +460,7 @@ def bench_trails(args: argparse.Namespace) -> int:
                     "sh", sys.executable, "-c", "from ffvfx.cli import entry; entry()", "trails", src,
                     out, f"--layers={LAYERS}", f"--spacing={SPACING}", "--no-audio", "-q", "-y"]
 
-        analysis = [sys.executable, "-c", "import sys; from ffvfx import toolchain; "
+        analysis = [sys.executable, "-c", "import sys; from ffvfx.ffmpeg import toolchain; "
                     "from ffvfx.stages.analysis.camera import measure_path; "
                     "measure_path(sys.argv[1], toolchain.find())", clip]
         frames = info.frames
@@ -509,7 +509,7 @@ def bench_loop(args: argparse.Namespace) -> int:
     """``loop`` analysis (decode at 128 px gray, hashes, candidate search) against a plain decode."""
     tools, clip, info, mach = _subject(args)
     frames = info.frames
-    analysis = [sys.executable, "-c", "import sys; from ffvfx import toolchain; "
+    analysis = [sys.executable, "-c", "import sys; from ffvfx.ffmpeg import toolchain; "
                 "from ffvfx.stages.analysis import loops; f = loops.analyse(sys.argv[1], toolchain.find()); "
                 "loops.find_loops(f, min_length=round(f.fps), max_length=round(6 * f.fps))", clip]
     rows = [
