@@ -75,8 +75,8 @@ def test_readme_parameter_tables_are_current():
 
 def test_readme_tables_show_every_declared_option():
     tables = presets.parameter_tables()
-    for _, module in presets.PARAMETER_TABLES:
-        for p in module.PARAMS:
+    for _, module, name in presets.PARAMETER_TABLES:
+        for p in getattr(module, name):
             assert f"`{p.option}`" in tables and p.help.replace("|", "\\|") in tables
 
 
