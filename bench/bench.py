@@ -1,6 +1,6 @@
-"""Benchmarks: ``python -m bench motion|trails|loop|matte|hw|studio`` (or ``bin/bench ...``)
+"""Benchmarks: ``python -m bench motion|trails|loop|matte|hw|studio|scale|profile`` (or ``bin/bench ...``)
 print markdown tables (``hw``, the GPU comparison, is :mod:`bench.hw`; ``studio`` is
-:mod:`bench.studio`).
+:mod:`bench.studio`; ``profile``, the per-filter costs, :mod:`bench.profile`).
 
 Rows, each run as its own process on the same 1080p clip (the demo scene, rendered once and cached
 under ``$FFVFX_CACHE/bench`` or ``~/.cache/ffvfx/bench``; ``--input`` uses a file instead):

@@ -11,22 +11,19 @@ values, filter syntax, unknown names).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
 import shutil
 import signal
 import subprocess
-import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import ffvfx_argv
+from tune_session import Tuner
 
 from ffvfx.compiler.graph import Graph, Input
 from ffvfx.effects.motion import motion
@@ -60,83 +57,6 @@ def reference(ffmpeg: str, clip: Path, graph: str) -> np.ndarray:
                           "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"], capture_output=True, check=True,
                          timeout=60).stdout
     return np.frombuffer(out, np.uint8).reshape(-1, H * W).mean(axis=1)
-
-
-class Tuner:
-    """``ffvfx tune ...`` in a subprocess: its page's address, requests, and (``sink``) its frames:
-    ``frames`` is a list of (arrival time, player number, mean gray)."""
-
-    def __init__(self, args: list[str], tmp: Path, env: dict | None = None, sink: bool = True,
-                 cwd: Path | None = None):
-        self.fifo = tmp / "frames.fifo" if sink else None
-        if self.fifo:
-            os.mkfifo(self.fifo)
-        extra = ["--sink", str(self.fifo)] if sink else []
-        self.proc = subprocess.Popen([*ffvfx_argv(), "tune", *args, "--no-browser", *extra],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}, cwd=cwd)
-        self.url = self._address()
-        self.base, self.token = self.url.split("/?t=")
-        self.frames: list[tuple[float, int, float]] = []
-        if self.fifo:
-            threading.Thread(target=self._read, daemon=True).start()
-
-    def _address(self) -> str:
-        for line in self.proc.stderr:
-            m = re.search(r"(http://127\.0\.0\.1:\d+/\?t=\S+)", line)
-            if m:
-                return m.group(1)
-        raise AssertionError("no page address: " + self.proc.stderr.read())
-
-    def _read(self) -> None:
-        player = 0
-        while self.proc.poll() is None:
-            with open(self.fifo, "rb") as f:
-                while len(b := f.read(W * H)) == W * H:
-                    self.frames.append((time.monotonic(), player, np.frombuffer(b, np.uint8).mean()))
-            player += 1
-
-    def request(self, path: str, body: object = None, token: str | None = None,
-                headers: dict | None = None) -> tuple[int, dict]:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{self.base}{path}?t={self.token if token is None else token}",
-                                     data=data, method="GET" if body is None else "POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status, json.load(r)
-        except urllib.error.HTTPError as e:
-            return e.code, json.load(e)
-
-    def state(self) -> dict:
-        return self.request("/state")[1]
-
-    def set(self, **values: object) -> dict:
-        code, reply = self.request("/set", values)
-        assert code == 200, reply
-        return reply
-
-    def wait_value(self, value: float, after: float, timeout: float = 5.0, tol: float = 0.6) -> float:
-        """Arrival time of the first frame after ``after`` whose mean is ``value``."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            for t, _, mean in list(self.frames):
-                if t > after and abs(mean - value) <= tol:
-                    return t
-            time.sleep(0.01)
-        recent = [round(m, 1) for _, _, m in self.frames[-10:]]
-        raise AssertionError(f"no frame of {value} after the change; last frames {recent}")
-
-    def quit(self) -> tuple[str, str]:
-        if self.proc.poll() is None:
-            self.request("/quit", {})
-        out, err = self.proc.communicate(timeout=20)
-        return out, err
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate(timeout=10)
 
 
 def _gone(pid: int) -> bool:
@@ -181,7 +101,7 @@ def test_live_change_restart_at_delay_and_refusals(ramp, tools, tmp_path):
     ref = {(s, d): reference(tools.ffmpeg, ramp, printed(ramp, "--mode=black", f"--strength={s}",
                                                          f"--delay={d}"))[d + 1]
            for s, d in ((2, 8), (3, 8), (3, 5))}
-    tuner = Tuner(["motion", str(ramp), "--mode", "black", "--strength", "2"], tmp_path)
+    tuner = Tuner(["motion", str(ramp), "--mode", "black", "--strength", "2"], tmp_path, (W, H))
     try:
         tuner.wait_value(ref[2, 8], 0, timeout=15)
         pid = tuner.state()["player"]["pid"]
@@ -225,7 +145,7 @@ def test_live_change_restart_at_delay_and_refusals(ramp, tools, tmp_path):
         first = round(reply["state"]["player"]["at"] * FPS)
         assert 0 < first < FRAMES
         time.sleep(1.0)
-        new = [m for _, n, m in tuner.frames if n == 1]
+        new = tuner.means(1)
         exact = [m for j, m in enumerate(new[:FRAMES]) if j >= 5 and (first + j) % FRAMES >= 5]
         assert len(exact) > 10 and np.allclose(exact, ref[3, 5], atol=0.01), new[:20]
         wrong = {d: reference(tools.ffmpeg, ramp, printed(ramp, "--mode=black", "--strength=3",
@@ -243,7 +163,7 @@ def test_live_change_restart_at_delay_and_refusals(ramp, tools, tmp_path):
 
 # -- real ffplay -------------------------------------------------------------------------------------
 def test_ffplay_same_process_for_live_new_for_shape_none_left(ramp, display_env, tmp_path):
-    tuner = Tuner(["trails", str(ramp), "--no-compensate"], tmp_path, env=display_env, sink=False)
+    tuner = Tuner(["trails", str(ramp), "--no-compensate"], tmp_path, (W, H), env=display_env, sink=False)
     try:
         deadline = time.monotonic() + 15
         while not tuner.state()["player"]["position"] and time.monotonic() < deadline:
@@ -270,7 +190,7 @@ def test_ffplay_same_process_for_live_new_for_shape_none_left(ramp, display_env,
 
 
 def test_ffplay_closed_ends_the_session_with_its_summary(ramp, display_env, tmp_path):
-    tuner = Tuner(["motion", str(ramp), "--delay", "3"], tmp_path, env=display_env, sink=False)
+    tuner = Tuner(["motion", str(ramp), "--delay", "3"], tmp_path, (W, H), env=display_env, sink=False)
     try:
         pid = tuner.state()["player"]["pid"]
         time.sleep(0.5)
@@ -340,7 +260,8 @@ def test_page_slider_and_mode_change_the_command_and_the_frames(ramp, tools, tmp
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
     browser = _driver(tmp_path)
-    tuner = Tuner(["motion", ramp.name, "--mode", "black", "--strength", "2"], tmp_path, cwd=ramp.parent)
+    tuner = Tuner(["motion", ramp.name, "--mode", "black", "--strength", "2"], tmp_path, (W, H),
+                  cwd=ramp.parent)
     try:
         browser.get(tuner.url)
         wait = WebDriverWait(browser, 15)
@@ -398,7 +319,7 @@ def live_reference(ffmpeg: str, *options: str) -> float:
 def test_lavfi_source_is_live_a_shape_change_restarts_at_once_without_seeking(tools, tmp_path):
     ref8, ref5 = (live_reference(tools.ffmpeg, "--mode=black", f"--delay={d}") for d in (8, 5))
     assert abs(ref8 - ref5) > 2
-    tuner = Tuner(["motion", "--lavfi", LAVFI, "--mode", "black"], tmp_path)
+    tuner = Tuner(["motion", "--lavfi", LAVFI, "--mode", "black"], tmp_path, (W, H))
     try:
         tuner.wait_value(ref8, 0, timeout=15)
         pid = tuner.state()["player"]["pid"]
@@ -410,7 +331,7 @@ def test_lavfi_source_is_live_a_shape_change_restarts_at_once_without_seeking(to
         assert b"-ss" not in argv and argv[argv.index(b"-i") - 1] == b"lavfi", argv
         tuner.wait_value(ref5, sent, timeout=8)
         time.sleep(1.5)
-        frames = [m for _, n, m in tuner.frames if n == 1]
+        frames = tuner.means(1)
         assert len(frames) > 30 and np.allclose(frames[5:30], ref5, atol=0.01), frames[:30]
         out, err = tuner.quit()
     finally:

@@ -13,16 +13,11 @@ download; assets made once per module on a tiny clip).
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ffvfx_argv
+from tune_session import Tuner
 
 pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
@@ -34,59 +29,6 @@ from ffvfx.effects import grid  # noqa: E402
 W, H, FPS = 160, 96, 30
 
 
-class Player:
-    """``ffvfx tune ... --sink FIFO`` in a subprocess; ``frames``: (player number, gray frame)."""
-
-    def __init__(self, args: list[str], tmp: Path, env: dict):
-        self.fifo = tmp / "frames.fifo"
-        os.mkfifo(self.fifo)
-        self.proc = subprocess.Popen([*ffvfx_argv(), "tune", *map(str, args), "--no-browser", "--sink",
-                                      str(self.fifo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, stdin=subprocess.DEVNULL, env={**os.environ, **env})
-        self.url = self._address()
-        self.base, self.token = self.url.split("/?t=")
-        self.frames: list[tuple[int, np.ndarray]] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _address(self) -> str:
-        for line in self.proc.stderr:
-            m = re.search(r"(http://127\.0\.0\.1:\d+/\?t=\S+)", line)
-            if m:
-                return m.group(1)
-        raise AssertionError("no page address: " + self.proc.stderr.read())
-
-    def _read(self) -> None:
-        player = 0
-        while self.proc.poll() is None:
-            with open(self.fifo, "rb") as f:
-                while len(b := f.read(W * H)) == W * H:
-                    self.frames.append((player, np.frombuffer(b, np.uint8).reshape(H, W)))
-            player += 1
-
-    def set(self, **values: object) -> dict:
-        import json
-        import urllib.request
-        req = urllib.request.Request(f"{self.base}/set?t={self.token}", data=json.dumps(values).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return json.load(r)
-
-    def played(self, player: int, count: int, timeout: float = 30) -> list[np.ndarray]:
-        """The first ``count`` frames of player ``player`` (fewer if it ends first)."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            got = [f for n, f in self.frames if n == player]
-            if len(got) >= count or (self.proc.poll() is not None and got):
-                return got[:count]
-            time.sleep(0.05)
-        raise AssertionError(f"player {player} showed {len(got)} frames")
-
-    def close(self) -> tuple[str, str]:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        return self.proc.communicate(timeout=20)
-
-
 def gray(media, path: Path) -> np.ndarray:
     return media.decode(path, vf="format=gray")[..., 0]
 
@@ -96,7 +38,7 @@ def tile(frames: np.ndarray, index: int, columns: int, band: int) -> np.ndarray:
     return frames[:, r * (H + band):r * (H + band) + H, c * W:(c + 1) * W]
 
 
-def check_restart_matches(player: Player, reply: dict, reference: np.ndarray, media) -> None:
+def check_restart_matches(player: Tuner, reply: dict, reference: np.ndarray, media) -> None:
     """The restarted player's frames are the reference's from the frame it started at."""
     assert reply["how"] == "restart", reply
     first = round(reply["state"]["player"]["at"] * FPS)
@@ -151,7 +93,7 @@ def test_tune_studio_change_equals_the_render(studio_assets, ffvfx_cmd, media, t
     d, args, env = studio_assets
     reference = studio_render(ffvfx_cmd, media, studio_assets, "deep", "--depth-scale", "0.8",
                               "--feather", "2")
-    player = Player(["studio", *args, "--feather", "2"], tmp_path, env)
+    player = Tuner(["studio", *args, "--feather", "2"], tmp_path, (W, H), env)
     try:
         player.played(0, 3)
         reply = player.set(depth_scale="0.8")
@@ -160,7 +102,7 @@ def test_tune_studio_change_equals_the_render(studio_assets, ffvfx_cmd, media, t
         names = [p["name"] for p in reply["state"]["params"] if p["tunable"]]
         assert names == ["depth_scale", "layers", "exposure_smooth", "feather", "blobs"]
     finally:
-        out, err = player.close()
+        out, err = player.terminate()
     assert player.proc.returncode == 0, err
     command = out.splitlines()[0]
     assert command.startswith(f"ffvfx studio {args[0]} {args[1]} in-studio.mp4 '--prompt=a wooden hall'")
@@ -253,7 +195,7 @@ def test_tune_inpaint_refuses_without_painted_keyframes(inpaint_assets, ffvfx_cm
 def test_tune_inpaint_change_equals_the_render(inpaint_assets, ffvfx_cmd, media, tmp_path):
     _, args, env = inpaint_assets
     reference = inpaint_render(ffvfx_cmd, media, inpaint_assets, "mixed", "--overlay-original", "0.5")
-    player = Player(["inpaint", *args], tmp_path, env)
+    player = Tuner(["inpaint", *args], tmp_path, (W, H), env)
     try:
         player.played(0, 3)
         reply = player.set(overlay_original="0.5")
@@ -261,7 +203,7 @@ def test_tune_inpaint_change_equals_the_render(inpaint_assets, ffvfx_cmd, media,
         names = [p["name"] for p in reply["state"]["params"] if p["tunable"]]
         assert names == ["feather", "overlay_original"]
     finally:
-        out, err = player.close()
+        out, err = player.terminate()
     assert player.proc.returncode == 0, err
     assert out.splitlines()[0].endswith("--candidates=1 --keyframes=0,25,50 --propagate=hold --blend=3 "
                                         "--overlay-original=0.5")
