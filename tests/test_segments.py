@@ -13,7 +13,10 @@ import pytest
 
 from ffvfx.compiler.graph import Graph, Input, source
 from ffvfx.errors import FfvfxError
-from ffvfx.scale import segments
+from ffvfx.ffmpeg import render
+from ffvfx.ffmpeg.render import Job, thread_share
+from ffvfx.ffmpeg.sources import Source
+from ffvfx.scale import batch, segments
 from ffvfx.stages import demo
 
 SPEC = demo.DemoSpec(width=192, height=108, fps=30, seconds=3.0, pan=(1.5, 0.5), seed=3)
@@ -309,3 +312,44 @@ def test_an_unreachable_ray_cluster_is_one_line_in_seconds(clips, ffvfx_cmd, tmp
     res = ffvfx_cmd("motion", clips / "pan.mkv", tmp_path / "out.mp4", "--ray", address, timeout=60)
     assert res.returncode == 1 and message in res.stderr and res.stderr.count("\n") == 1, res.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the cores a render may use ------------------------------------------------------------------
+def _render_job(jobs: int = 1, ray: str | None = None) -> Job:
+    return Job(Source("in.mp4"), "out.mp4", lambda s: s, jobs=jobs, ray=ray)
+
+
+@pytest.mark.parametrize("env,jobs,encoder,expected", [
+    (None, 1, "libx264", ([], [])),                                          # the whole machine
+    (None, 2, "libx264", (["-filter_threads", "4"], ["-threads:v", "4"])),   # segments split it
+    ("2", 1, "libx264", (["-filter_threads", "2"], ["-threads:v", "2"])),    # batch's share
+    ("2", 4, "libx264", (["-filter_threads", "1"], ["-threads:v", "1"])),    # never under one
+    (None, 2, "h264_nvenc", (["-filter_threads", "4"], [])),                 # the GPU's encoder: as is
+    ("64", 1, "libx264", ([], [])),                                          # more than the machine
+])
+def test_renders_side_by_side_share_the_cores(monkeypatch, env, jobs, encoder, expected):
+    """8 CPUs: a render with all of them keeps ffmpeg's own thread counts; one with a share
+    (``--jobs``, ``$FFVFX_CORES``) gets that many filter and software-encoder threads."""
+    monkeypatch.setattr(render, "machine_cores", lambda: 8)
+    if env is None:
+        monkeypatch.delenv(render.CORES_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(render.CORES_VARIABLE, env)
+    assert thread_share(_render_job(jobs), encoder) == expected
+    # Ray segments run on the cluster's machines: only this process's own share counts
+    assert thread_share(_render_job(jobs, ray="auto"), encoder) == thread_share(_render_job(1), encoder)
+
+
+@pytest.mark.parametrize("bad", ["0", "two", "-1", "1.5"])
+def test_a_bad_core_count_is_one_line(monkeypatch, bad):
+    monkeypatch.setenv(render.CORES_VARIABLE, bad)
+    with pytest.raises(FfvfxError, match=r"\$FFVFX_CORES takes a whole number"):
+        thread_share(_render_job(), "libx264")
+
+
+def test_batch_gives_each_render_its_share(monkeypatch):
+    monkeypatch.setattr(render, "machine_cores", lambda: 8)
+    monkeypatch.delenv(render.CORES_VARIABLE, raising=False)
+    assert batch.share_env(1) == {}
+    assert batch.share_env(3) == {"FFVFX_CORES": "2"}
+    assert batch.share_env(16) == {"FFVFX_CORES": "1"}

@@ -226,7 +226,7 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
         out = segment.trimmed(segment.effect(job.effect)(main))
     graph = Graph(lower(_conform(out), inp, plan), [inp], labelled=True)
     encoder = plan.encoder or job.encoding.resolved(job.output)
-    filter_threads, encoder_threads = thread_share(job, encoder) if segment is not None else ([], [])
+    filter_threads, encoder_threads = thread_share(job, encoder)
     argv = [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     argv += plan.global_args() + filter_threads
     first, end = frame_range(info, job.start, job.duration) if info else (0, None)
@@ -253,22 +253,41 @@ def command(job: Job, tools: Toolchain, info: VideoInfo | None, out_path: str,
 
 
 def thread_share(job: Job, encoder: str) -> tuple[list[str], list[str]]:
-    """(``-filter_threads N``, ``-threads:v N`` for a software encoder) with N = cores // jobs:
-    segments side by side share this machine's cores instead of each taking them all.
+    """(``-filter_threads N``, ``-threads:v N`` for a software encoder) when this render may use
+    only N of the machine's cores: N = its share (``$FFVFX_CORES``, which ``ffvfx batch`` sets for
+    the renders it runs side by side) divided by ``--jobs``. Renders and segments side by side then
+    share the cores instead of each taking them all.
 
     Two x264 encodes side by side on 2 cores ran 23 % faster at one thread each than at x264's
-    automatic 3 each. A single pass keeps ffmpeg's and x264's own counts (1.5 x cores frame
-    threads measured 10 % faster than ``-threads:v 2`` on that machine); Ray segments run on the
-    cluster's machines, which choose for themselves.
+    automatic 3 each. A render that has the whole machine keeps ffmpeg's and x264's own counts
+    (1.5 x cores frame threads measured 10 % faster than ``-threads:v 2`` on that machine); Ray
+    segments run on the cluster's machines, which choose for themselves.
     """
-    if job.jobs <= 1 or job.ray:
+    share = cores()
+    if job.jobs > 1 and not job.ray:
+        share = max(1, share // job.jobs)
+    if share >= machine_cores():
         return [], []
-    n = str(max(1, cores() // job.jobs))
+    n = str(share)
     software = family(encoder) not in ("nvenc", "vaapi", "qsv")
     return ["-filter_threads", n], (["-threads:v", n] if software else [])
 
 
+CORES_VARIABLE = "FFVFX_CORES"
+"""How many CPUs one render may use (whole number >= 1; unset: all this process may run on)."""
+
+
 def cores() -> int:
+    """This render's CPUs: ``$FFVFX_CORES`` when set (at most :func:`machine_cores`), else all."""
+    text = os.environ.get(CORES_VARIABLE, "").strip()
+    if not text:
+        return machine_cores()
+    if not text.isdigit() or int(text) < 1:
+        raise FfvfxError(f"${CORES_VARIABLE} takes a whole number of CPUs >= 1, got {text!r}")
+    return min(int(text), machine_cores())
+
+
+def machine_cores() -> int:
     """The CPUs this process may run on (its affinity where the OS tells, else all of them)."""
     affinity = getattr(os, "sched_getaffinity", None)
     return len(affinity(0)) if affinity else (os.cpu_count() or 1)

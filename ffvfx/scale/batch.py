@@ -23,6 +23,7 @@ from typing import Any
 from ffvfx.errors import FfvfxError
 from ffvfx.ffmpeg.outputs import check_output, same_file
 from ffvfx.ffmpeg.progress import ProgressBar
+from ffvfx.ffmpeg.render import CORES_VARIABLE, cores
 from ffvfx.scale import cluster
 
 FILE_COMMANDS = ("motion", "trails")
@@ -144,6 +145,14 @@ class Display:
                 self.bar.draw(final=self.bar.frames == len(self.runs))
 
 
+def share_env(jobs: int) -> dict[str, str]:
+    """The environment that gives each of ``jobs`` renders side by side its share of the cores
+    (``$FFVFX_CORES``, read by :func:`ffvfx.ffmpeg.render.thread_share`); none for one at a time."""
+    if jobs <= 1:
+        return {}
+    return {CORES_VARIABLE: str(max(1, cores() // jobs))}
+
+
 def execute(runs: list[Run], outdir: Path, jobs: int, quiet: bool, ray: str | None = None) -> int:
     """Run the batch; returns how many files failed (each said on stderr, then the summary)."""
     outdir.mkdir(exist_ok=True)  # like matte and loop make theirs
@@ -164,9 +173,10 @@ def execute(runs: list[Run], outdir: Path, jobs: int, quiet: bool, ray: str | No
                           lambda i, rc, msg, s: finish(todo[i], rc, msg, s), gpu)
     else:
         running: list = []
+        env = share_env(jobs)
 
         def one(run: Run) -> None:
-            finish(run, *cluster.run_cli(quiet_argv(run), str(outdir), running))
+            finish(run, *cluster.run_cli(quiet_argv(run), str(outdir), running, env))
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="ffvfx-batch")
         try:

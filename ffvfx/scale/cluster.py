@@ -207,15 +207,17 @@ def run_cli_remote(argv: list[str], src: str) -> tuple[int, str, float, dict[str
         return rc, line, seconds, files
 
 
-def run_cli(argv: list[str], outdir: str, running: list | None = None) -> tuple[int, str, float]:
+def run_cli(argv: list[str], outdir: str, running: list | None = None,
+            env: dict[str, str] | None = None) -> tuple[int, str, float]:
     """``python -m ffvfx ARGV`` with ``{out}`` in it replaced by ``outdir``: (exit code, its last
     stderr line, seconds). A process per file: one that crashes takes nothing else down.
-    ``running`` holds the process while it runs (to stop it on Ctrl-C)."""
+    ``running`` holds the process while it runs (to stop it on Ctrl-C); ``env``: variables added
+    to this process's environment for it."""
     t0 = time.perf_counter()
     args = [a.replace("{out}", outdir) for a in argv]
     proc = children.popen([sys.executable, "-m", "ffvfx", *args], stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          errors="replace")
+                          errors="replace", env={**os.environ, **(env or {})})
     if running is not None:
         running.append(proc)
     try:
