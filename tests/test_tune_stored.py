@@ -68,10 +68,12 @@ def studio_assets(tmp_path_factory, ffvfx_cmd):
     return d, args, env
 
 
-def studio_render(ffvfx_cmd, media, studio_assets, name: str, *options: str) -> np.ndarray:
-    d, args, env = studio_assets
+def rerender(command: str, ffvfx_cmd, media, assets, name: str, *options: str) -> np.ndarray:
+    """``ffvfx COMMAND IN SIDE NAME.mkv ... OPTIONS`` on the stored assets (no new generation):
+    its frames in gray."""
+    d, args, env = assets
     out = d / f"{name}.mkv"
-    res = ffvfx_cmd("studio", args[0], args[1], out, *args[2:], *options, "--encoder", "ffv1", "-q",
+    res = ffvfx_cmd(command, args[0], args[1], out, *args[2:], *options, "--encoder", "ffv1", "-q",
                     "-y", env=env)
     assert res.returncode == 0, res.stderr
     assert "generating" not in res.stderr
@@ -91,7 +93,7 @@ def test_tune_studio_refuses_without_stored_assets(studio_assets, ffvfx_cmd, tmp
 
 def test_tune_studio_change_equals_the_render(studio_assets, ffvfx_cmd, media, tmp_path):
     d, args, env = studio_assets
-    reference = studio_render(ffvfx_cmd, media, studio_assets, "deep", "--depth-scale", "0.8",
+    reference = rerender("studio", ffvfx_cmd, media, studio_assets, "deep", "--depth-scale", "0.8",
                               "--feather", "2")
     player = Tuner(["studio", *args, "--feather", "2"], tmp_path, (W, H), env)
     try:
@@ -120,7 +122,7 @@ def test_studio_sweep_tiles_equal_single_renders(studio_assets, ffvfx_cmd, media
     _, band = grid.caption_layout(captions, (W, H))
     assert frames.shape == (90, 2 * (H + band), 2 * W)
     for i, (layers, smooth) in enumerate([(2, 1), (3, 1), (2, 15), (3, 15)]):
-        single = studio_render(ffvfx_cmd, media, studio_assets, f"single{i}", "--depth-scale", "0.6",
+        single = rerender("studio", ffvfx_cmd, media, studio_assets, f"single{i}", "--depth-scale", "0.6",
                                "--layers", str(layers), "--exposure-smooth", str(smooth))
         assert media.psnr(tile(frames, i, 2, band), single) >= 40, (layers, smooth)
 
@@ -172,15 +174,6 @@ def inpaint_assets(tmp_path_factory, ffvfx_cmd, media):
     return d, args, env
 
 
-def inpaint_render(ffvfx_cmd, media, inpaint_assets, name: str, *options: str) -> np.ndarray:
-    d, args, env = inpaint_assets
-    out = d / f"{name}.mkv"
-    res = ffvfx_cmd("inpaint", args[0], args[1], out, *args[2:], *options, "--encoder", "ffv1", "-q",
-                    "-y", env=env)
-    assert res.returncode == 0, res.stderr
-    return gray(media, out)
-
-
 def test_tune_inpaint_refuses_without_painted_keyframes(inpaint_assets, ffvfx_cmd, tmp_path):
     _, args, env = inpaint_assets
     res = ffvfx_cmd("tune", "inpaint", *args, "--seed", "5", "--no-browser", "--sink", tmp_path / "x.raw",
@@ -194,7 +187,7 @@ def test_tune_inpaint_refuses_without_painted_keyframes(inpaint_assets, ffvfx_cm
 
 def test_tune_inpaint_change_equals_the_render(inpaint_assets, ffvfx_cmd, media, tmp_path):
     _, args, env = inpaint_assets
-    reference = inpaint_render(ffvfx_cmd, media, inpaint_assets, "mixed", "--overlay-original", "0.5")
+    reference = rerender("inpaint", ffvfx_cmd, media, inpaint_assets, "mixed", "--overlay-original", "0.5")
     player = Tuner(["inpaint", *args], tmp_path, (W, H), env)
     try:
         player.played(0, 3)
@@ -219,7 +212,7 @@ def test_inpaint_sweep_tiles_equal_single_renders_and_seed_is_refused(inpaint_as
     captions = [[f"overlay-original={o}", f"feather={f}"] for f in (0, 3) for o in (0, 0.5)]
     _, band = grid.caption_layout(captions, (W, H))
     for i, (overlay, feather) in enumerate([("0", "0"), ("0.5", "0"), ("0", "3"), ("0.5", "3")]):
-        single = inpaint_render(ffvfx_cmd, media, inpaint_assets, f"single{i}", "--overlay-original",
+        single = rerender("inpaint", ffvfx_cmd, media, inpaint_assets, f"single{i}", "--overlay-original",
                                 overlay, "--feather", feather)
         assert media.psnr(tile(frames, i, 2, band), single) >= 40, (overlay, feather)
     for swept, why in (("seed=1,2", "selects the painted keyframes: each value would be a diffusion run"),
