@@ -24,6 +24,5 @@ def composite_command(render_opts: RenderOptions, **asked) -> None:
     overlaid in RGB; audio kept. --print shows it with ALPHA and the background as movie= sources.
     Usage: ffvfx composite IN ALPHA OUT --bg PLATE|VIDEO|COLOR.
     """
-    asked["shift"] = asked.pop("shift_bg")  # --shift-bg is the effect's shift
-    opts = composite.CompositeOptions(**asked)  # the other parameters' names are the fields'
+    opts = composite.CompositeOptions.declared(asked)
     show(composite.render(opts, render_opts, say=notes(render_opts.quiet)), render_opts.quiet)

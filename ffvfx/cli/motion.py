@@ -16,16 +16,12 @@ from ffvfx.pipelines.delivery import RenderOptions
 @render_options
 @sweepable(motion_effect.PARAMS)
 @options(motion_effect.PARAMS)
-def motion_command(render_opts: RenderOptions, mode: str, delay: int, delay_s: float | None,
-                   delays: tuple[int, ...], strength: float, freeze: int | None, bloom: bool,
-                   bloom_sigma: float, bloom_strength: float) -> None:
+def motion_command(render_opts: RenderOptions, **declared) -> None:
     """Motion extraction: each frame against a delayed copy of itself.
 
     INPUT is a file; when no file has the name, `demo`, `webcam` or /dev/videoN. Other cameras
     and synthetic sources: --camera SPEC, --lavfi GRAPH. A file named -x.mp4 goes after --.
     With no input the one-line graph is printed for use in ffmpeg -vf / -filter_complex / ffplay.
     """
-    opts = motion.MotionOptions(mode=mode, delay=delay, delay_s=delay_s, delays=delays, strength=strength,
-                                freeze=freeze, bloom=bloom_strength if bloom else 0.0,
-                                bloom_sigma=bloom_sigma)
+    opts = motion.MotionOptions.declared(declared)  # the names are motion_effect.PARAMS'
     show(motion.render(opts, render_opts, say=notes(render_opts.quiet)), render_opts.quiet)

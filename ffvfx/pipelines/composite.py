@@ -4,7 +4,9 @@ fitted to the input's size, in one graph delivered as the render options ask."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ffvfx.compiler.graph import Input
 from ffvfx.compiler.windows import Windowed
@@ -31,6 +33,13 @@ class CompositeOptions:
     pad_color: str = "black"
     feather: float = 0.0           # Gaussian sigma of the alpha's edge (px)
     shift: tuple[int, int] = (0, 0)  # the background moved x, y (px; right, down)
+
+    @classmethod
+    def declared(cls, values: Mapping[str, Any]) -> CompositeOptions:
+        """From values named as the effect's ``PARAMS`` (with ``alpha``): ``--shift-bg`` is
+        ``shift``; the other names are the fields'."""
+        asked = {k: v for k, v in values.items() if k != "shift_bg"}
+        return cls(shift=tuple(values["shift_bg"]), **asked)
 
 
 def render(opts: CompositeOptions, render_opts: RenderOptions, *, say: Say = silent) -> Delivery:

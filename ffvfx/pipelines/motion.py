@@ -4,7 +4,9 @@ the render options ask; the delay may be given in seconds, converted at the inpu
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ffvfx.compiler.graph import Input
 from ffvfx.compiler.numbers import MAX_FRAMES_BACK, decimal
@@ -27,6 +29,15 @@ class MotionOptions:
     freeze: int | None = None                 # compare every frame with this one (0-based)
     bloom: float = 0.0                        # glow gain (0: no glow)
     bloom_sigma: float = 8.0                  # glow radius (px)
+
+    @classmethod
+    def declared(cls, values: Mapping[str, Any]) -> MotionOptions:
+        """From values named as the effect's ``PARAMS``: the ``bloom`` flag and ``bloom_strength``
+        become one gain."""
+        return cls(mode=values["mode"], delay=values["delay"], delay_s=values["delay_s"],
+                   delays=tuple(values["delays"]), strength=values["strength"], freeze=values["freeze"],
+                   bloom=values["bloom_strength"] if values["bloom"] else 0.0,
+                   bloom_sigma=values["bloom_sigma"])
 
 
 def render(opts: MotionOptions, render_opts: RenderOptions, *, say: Say = silent) -> Delivery:

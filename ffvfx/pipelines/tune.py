@@ -59,10 +59,7 @@ class Tunable:
 
 
 def _motion(v: Mapping[str, Any], opts: RenderOptions, info: VideoInfo | None, say: Say) -> Effect:
-    return motion.effect(motion.MotionOptions(
-        mode=v["mode"], delay=v["delay"], delay_s=v["delay_s"], delays=tuple(v["delays"]),
-        strength=v["strength"], freeze=v["freeze"], bloom=v["bloom_strength"] if v["bloom"] else 0.0,
-        bloom_sigma=v["bloom_sigma"]), info)
+    return motion.effect(motion.MotionOptions.declared(v), info)
 
 
 def _trails(v: Mapping[str, Any], opts: RenderOptions, info: VideoInfo | None, say: Say) -> Effect:
@@ -70,8 +67,7 @@ def _trails(v: Mapping[str, Any], opts: RenderOptions, info: VideoInfo | None, s
 
 
 def _composite(v: Mapping[str, Any], opts: RenderOptions, info: VideoInfo | None, say: Say) -> Effect:
-    asked = {k: val for k, val in v.items() if k != "shift_bg"}
-    return composite.effect(composite.CompositeOptions(shift=tuple(v["shift_bg"]), **asked), opts, info)
+    return composite.effect(composite.CompositeOptions.declared(v), opts, info)
 
 
 _ALPHA = Param("alpha", Path, required=True, effect=False, help="Gray matte video (white = subject).")
