@@ -9,6 +9,7 @@ one that appeared while ffmpeg ran (:mod:`ffvfx.ffmpeg.atomic`); ffmpeg dies wit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -335,28 +336,38 @@ def run(job: Job, tools: Toolchain, info: VideoInfo | None = None) -> VideoInfo 
                          + (" in the requested time range" if job.start or job.duration else ""))
     check_memory(job, command(job, tools, info, job.output)[1], info)
     out = Path(job.output)
-    script = None
-    try:
-        plan = plan_for(job, tools, info)
-        with atomic_path(out, overwrite=job.overwrite) as tmp:
-            argv, graph = command(job, tools, info, tmp, plan=plan)
-            tools.require_filters(graph.filter_names())
-            tools.require_encoder(plan.encoder)
-            if needs_script(graph):
-                sfd, script = tempfile.mkstemp(prefix=".ffvfx-graph.", suffix=".txt")
-                with os.fdopen(sfd, "w") as f:
-                    f.write(graph.script())
+    plan = plan_for(job, tools, info)
+    with atomic_path(out, overwrite=job.overwrite) as tmp:
+        argv, graph = command(job, tools, info, tmp, plan=plan)
+        tools.require_filters(graph.filter_names())
+        tools.require_encoder(plan.encoder)
+        with script_file(graph) as script:
+            if script:
                 argv, graph = command(job, tools, info, tmp, script, plan=plan)
             say(job, [*plan.notes, *input_notes(info)])
             total = expected_frames(info, job.start, job.duration) if info else None
             frames = execute(argv, ProgressBar(out.name, total, enabled=not job.quiet))
-            if frames == 0:
-                raise FfvfxError(f"{job.source.name}: no video frames to render"
-                                 + (" in the requested time range" if job.start or job.duration else ""))
-    finally:
-        if script and os.path.exists(script):
-            os.unlink(script)
+        if frames == 0:
+            raise FfvfxError(f"{job.source.name}: no video frames to render"
+                             + (" in the requested time range" if job.start or job.duration else ""))
     return info
+
+
+@contextlib.contextmanager
+def script_file(graph: Graph) -> Iterator[str | None]:
+    """A temporary file holding ``graph`` as a script when it is too long for the command line
+    (:func:`needs_script`; None when it is not), removed when the block ends, however it ends."""
+    if not needs_script(graph):
+        yield None
+        return
+    fd, script = tempfile.mkstemp(prefix=".ffvfx-graph.", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(graph.script())
+        yield script
+    finally:
+        if os.path.exists(script):
+            os.unlink(script)
 
 
 def check_container(output: str) -> None:

@@ -11,9 +11,7 @@ over an input, never over an existing file without ``-y``.
 
 from __future__ import annotations
 
-import os
 import shlex
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,8 +30,8 @@ from ffvfx.ffmpeg.render import (
     command,
     execute,
     input_notes,
-    needs_script,
     say,
+    script_file,
 )
 from ffvfx.ffmpeg.toolchain import Toolchain
 
@@ -95,19 +93,12 @@ def render(job: Job, tools: Toolchain, info: VideoInfo) -> None:
     check_memory(job, graph, info)
     tools.require_filters(graph.filter_names())
     tools.require_encoder("png")
-    script = None
-    try:
-        with atomic_path(job.output, overwrite=job.overwrite) as tmp:
-            args, graph = argv(job, tools, info, tmp)
-            if needs_script(graph):
-                sfd, script = tempfile.mkstemp(prefix=".ffvfx-graph.", suffix=".txt")
-                with os.fdopen(sfd, "w") as f:
-                    f.write(graph.script())
+    with atomic_path(job.output, overwrite=job.overwrite) as tmp:
+        args, graph = argv(job, tools, info, tmp)
+        with script_file(graph) as script:
+            if script:
                 args, graph = argv(job, tools, info, tmp, script)
             say(job, input_notes(info))
             written = execute(args, ProgressBar(Path(job.output).name, 1, enabled=not job.quiet))
-            if written == 0:
-                raise FfvfxError(f"{job.source.name}: the contact sheet came out empty")
-    finally:
-        if script and os.path.exists(script):
-            os.unlink(script)
+        if written == 0:
+            raise FfvfxError(f"{job.source.name}: the contact sheet came out empty")
