@@ -33,6 +33,12 @@ def param_type(param: Param) -> click.ParamType | None:
     return None
 
 
+def text_type(param: Param) -> click.ParamType:
+    """The click type that turns one value of ``param`` typed as text (``--sweep``'s values, the
+    tune page's) into the option's value: the option's own type, ``on``/``off``/``true``... for a flag."""
+    return click.BOOL if param.kind is bool else param_type(param) or click.STRING
+
+
 def option(param: Param) -> Callable[[Callable], Callable]:
     """The ``click.option`` decorator for one declaration."""
     decls = list(param.flags) or [param.option]

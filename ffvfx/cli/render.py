@@ -21,6 +21,20 @@ from ffvfx.pipelines.delivery import Delivery, RenderOptions, Say
 
 PRINT_FORMS = ("line", "script", "cmd")
 
+LIVE_SOURCE_OPTIONS = (
+    click.option("--camera", metavar="SPEC",
+                 help="Read a camera instead of INPUT: webcam, /dev/video0, v4l2:DEVICE, "
+                 "avfoundation:INDEX, dshow:video=NAME (never a file)."),
+    click.option("--lavfi", metavar="GRAPH",
+                 help="Read a synthetic lavfi source instead of INPUT, e.g. "
+                 "testsrc2=s=1280x720:r=30 (never a file)."),
+    click.option("--size", help="Camera capture size (webcam, /dev/video0, --camera), "
+                 "e.g. 1280x720."),
+    click.option("--fps", type=Number(float, 0, 1000, min_open=True, unit="fps"),
+                 help="Camera capture rate (webcam, /dev/video0, --camera)."),
+)
+"""--camera, --lavfi (both take INPUT's place), --size, --fps: the render commands' and tune's."""
+
 
 def notes(quiet: bool) -> Say:
     """Say what a long step is doing on stderr (``ffvfx: ...``), or nothing with -q."""
@@ -69,20 +83,12 @@ def _declared(second: Callable | None) -> list[Callable]:
         click.argument("input", required=False, type=INPUT_PATH),
         *([second] if second else []),
         click.argument("output", required=False),
-        click.option("--camera", metavar="SPEC",
-                     help="Read a camera instead of INPUT: webcam, /dev/video0, v4l2:DEVICE, "
-                     "avfoundation:INDEX, dshow:video=NAME (never a file)."),
-        click.option("--lavfi", metavar="GRAPH",
-                     help="Read a synthetic lavfi source instead of INPUT, e.g. "
-                     "testsrc2=s=1280x720:r=30 (never a file)."),
+        *LIVE_SOURCE_OPTIONS[:2],
         click.option("--print", "print_form", is_flag=False, flag_value="line", default=None,
                      type=click.Choice(PRINT_FORMS),
                      help="Print the graph (line, script) or the full ffmpeg command (cmd)."),
         click.option("--preview", is_flag=True, help="Play through ffplay instead of rendering."),
-        click.option("--size", help="Camera capture size (webcam, /dev/video0, --camera), "
-                     "e.g. 1280x720."),
-        click.option("--fps", type=Number(float, 0, 1000, min_open=True, unit="fps"),
-                     help="Camera capture rate (webcam, /dev/video0, --camera)."),
+        *LIVE_SOURCE_OPTIONS[2:],
         click.option("--start", type=START, help="Start this many seconds into the input."),
         click.option("--duration", type=DURATION, help="Render this many seconds."),
         click.option("--crf", type=CRF, help="Constant quality (x264/x265; default 18)."),

@@ -33,7 +33,7 @@ from typing import Any
 
 import click
 
-from ffvfx.cli.declared import param_type
+from ffvfx.cli.declared import text_type
 from ffvfx.cli.options import Number
 from ffvfx.cli.render import notes, show
 from ffvfx.compiler.params import Param
@@ -106,7 +106,7 @@ def _value(spec: str, param: Param, piece: str) -> Any:
     if not piece.strip():
         raise _refused(spec, f"an empty value (separate the values of {param.option} with "
                        f"{'/' if param.count else ','})")
-    kind = click.BOOL if param.kind is bool else param_type(param) or click.STRING
+    kind = text_type(param)
     try:
         text = piece.strip() if param.kind in (int, float, bool) or param.choices else piece
         return kind.convert(text, None, None)

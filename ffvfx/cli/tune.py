@@ -20,12 +20,12 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from ffvfx.cli.declared import options, param_type
+from ffvfx.cli.declared import options, param_type, text_type
 from ffvfx.cli.inpaint import CARRY_OPTIONS, PAINTING_OPTIONS, PICKS
 from ffvfx.cli.inpaint import options_of as inpaint_options
 from ffvfx.cli.options import Number
 from ffvfx.cli.paths import INPUT_PATH
-from ffvfx.cli.render import notes
+from ffvfx.cli.render import LIVE_SOURCE_OPTIONS, notes
 from ffvfx.cli.studio import AI_NAMES, AI_OPTIONS, NO_LIGHT_PROMPT, STUDIO_OPTIONS
 from ffvfx.compiler.params import Param
 from ffvfx.ffmpeg import sources
@@ -39,7 +39,7 @@ _ARROWS = {"\x1b[A": "+", "\x1b[B": "-", "\x1b[C": "]", "\x1b[D": "["}
 def validator(param: Param) -> Callable[[str], Any]:
     """The command line's conversion of ``param``'s text, then its declaration's check; ValueError
     with the command line's wording when refused."""
-    kind = click.BOOL if param.kind is bool else param_type(param) or click.STRING
+    kind = text_type(param)
 
     def convert(text: str) -> Any:
         try:
@@ -101,13 +101,7 @@ def _shared(tunable: Tunable) -> list[Callable]:
     return [
         click.argument("input", required=False, type=INPUT_PATH),
         *extra,
-        click.option("--camera", metavar="SPEC", help="Read a camera instead of INPUT: webcam, "
-                     "/dev/video0, v4l2:DEVICE, avfoundation:INDEX, dshow:video=NAME."),
-        click.option("--lavfi", metavar="GRAPH", help="Read a synthetic lavfi source instead of "
-                     "INPUT, e.g. testsrc2=s=1280x720:r=30 (live, as a camera)."),
-        click.option("--size", help="Camera capture size, e.g. 1280x720."),
-        click.option("--fps", type=Number(float, 0, 1000, min_open=True, unit="fps"),
-                     help="Camera capture rate."),
+        *LIVE_SOURCE_OPTIONS,
         click.option("--no-browser", is_flag=True, help="Do not open the page (its address is "
                      "printed); step the main options with keys in the terminal."),
         click.option("--port", type=Number(int, 0, 65535), default=0,
