@@ -90,17 +90,10 @@ def cpu_run(argv: list[str], repeat: int) -> tuple[float, float]:
     return best
 
 
-def input_args(clip: str) -> list[str]:
-    """``-i`` arguments for ``clip`` (``lavfi:GRAPH``: a synthetic source)."""
-    if clip.startswith("lavfi:"):
-        return ["-f", "lavfi", "-i", clip[6:]]
-    return ["-i", clip]
-
-
 def graph_argv(ffmpeg: str, clip: str, graph: Graph, threads: int) -> list[str]:
     """Read ``clip`` through ``graph``, every output to ``-f null``; ``threads`` filter threads."""
     argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-filter_threads", str(threads),
-            *input_args(clip), "-filter_complex", graph.line()]
+            "-i", clip, "-filter_complex", graph.line()]
     for target in graph.output_maps():
         argv += ["-map", target or "0:v", "-f", "null", "-"]
     return argv
