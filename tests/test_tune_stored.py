@@ -6,7 +6,8 @@ download; assets made once per module on a tiny clip).
   generation options are not stored yet;
 - a change in tune (the test player: ffmpeg writing raw gray frames, as in ``test_tune.py``)
   shows frames equal to ``ffvfx studio|inpaint ... --PARAM V``'s (PSNR >= 40 dB), a side file
-  (ALPHA, MASK) cut to the frame the restarted player starts at;
+  (ALPHA, MASK) cut to the frame the restarted player starts at, and at the end of the file the
+  session goes on with the next pass from frame 0;
 - each tile of a sweep equals the single render of its variant (PSNR >= 40 dB);
 - a sweep of a generation option (``seed``) is refused with the reason.
 """
@@ -47,6 +48,10 @@ def check_restart_matches(player: Tuner, reply: dict, reference: np.ndarray, med
     assert len(shown) >= 5
     for j, frame in enumerate(shown):
         assert media.psnr(frame, reference[first + j]) >= 40, (first, j)
+    again = player.played(2, 5)  # the end of the file: the next pass from frame 0, as ffplay loops
+    assert len(again) == 5 and player.proc.poll() is None
+    for j, frame in enumerate(again):
+        assert media.psnr(frame, reference[j]) >= 40, j
 
 
 # -- studio ------------------------------------------------------------------------------------

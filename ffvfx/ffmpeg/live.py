@@ -152,11 +152,16 @@ class Launch:
     graph: str
     start: float = 0.0
     sink: str | None = None   # a path for raw gray frames (ffmpeg, paced) instead of a window
+    loop: bool = True         # the sink loops its input in one process; False: one pass of the file
     title: str = "ffvfx tune"
 
 
 def argv(launch: Launch, tools: Toolchain) -> list[str]:
-    """ffplay's argv (files loop, no audio), or with a ``sink`` ffmpeg's writing gray frames."""
+    """ffplay's argv (files loop, no audio), or with a ``sink`` ffmpeg's writing gray frames.
+
+    ffplay builds its graph again at each loop of a file; ffmpeg's ``-stream_loop`` loops the input
+    under the same graph, which is right only for a graph that reads no side file and numbers no
+    frames: any other plays one pass (``loop`` False) and its caller starts the next."""
     src = launch.source
     seek = ["-ss", f"{launch.start:.6f}"] if launch.start > 0 and not src.device else []
     if launch.sink is None:
@@ -166,7 +171,7 @@ def argv(launch: Launch, tools: Toolchain) -> list[str]:
         loop = [] if src.device else ["-loop", "0"]
         return [tools.ffplay, "-hide_banner", "-loglevel", "error", "-stats", "-an",
                 "-window_title", launch.title, *loop, *seek, "-vf", launch.graph, *src.input_args()]
-    loop = [] if src.device else ["-stream_loop", "-1"]
+    loop = ["-stream_loop", "-1"] if launch.loop and not src.device else []
     return [tools.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-stats",
             "-stats_period", "0.05", "-re", *loop, *seek, "-an", *src.input_args(),
             "-vf", launch.graph, "-f", "rawvideo", "-pix_fmt", "gray", "-y",

@@ -205,8 +205,9 @@ class Session:
             self.player.stop()
         tools = self.tools
         tools.require_filters(graph.filter_names())
+        one_pass = len(graph.inputs) > 1 or bool(graph.frame_counting()) or isinstance(self.effect, Windowed)
         launch = live.Launch(self.source, graph.line(instances=True),
-                             start=first / self.fps if self.info else 0.0, sink=self.sink)
+                             start=first / self.fps if self.info else 0.0, sink=self.sink, loop=not one_pass)
         self.player = live.Player(launch, tools, self.duration)
         self.launched = self.current = graph
         self.first = first
@@ -218,11 +219,16 @@ class Session:
 
     def poll(self) -> None:
         """Keep the player right: values sent again after it rebuilt its graph (a loop), a
-        window-bound graph started over from frame 0; a player that ended ends the session."""
+        window-bound graph started over from frame 0; a player that ended ends the session, but for
+        the test player's clean end of a pass (a graph that cannot loop in one process, see
+        :func:`live.argv`), which starts the next pass from frame 0."""
         player = self.player
         if player is None:
             return
         if not player.running():
+            if self.sink and self.info and player.proc.returncode == 0 and not player.errors:
+                self.start(0.0)  # the next pass, as ffplay's loop: a side file or a window ended the graph
+                return
             errors = "; ".join(player.errors[-2:])
             self.quit_reason = f"the player stopped: {errors}" if errors else "the player was closed"
             return
