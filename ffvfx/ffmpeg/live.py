@@ -206,6 +206,10 @@ class Player:
     def running(self) -> bool:
         return self.proc.poll() is None
 
+    def ended_cleanly(self) -> bool:
+        """It exited by itself with status 0 and said no error (a one-pass player at its end)."""
+        return self.proc.poll() == 0 and not self.errors
+
     def playing(self) -> bool:
         """Frames are being shown (the clock has started)."""
         with self._lock:

@@ -205,13 +205,18 @@ class Session:
             self.player.stop()
         tools = self.tools
         tools.require_filters(graph.filter_names())
-        one_pass = len(graph.inputs) > 1 or bool(graph.frame_counting()) or isinstance(self.effect, Windowed)
+        one_pass = len(graph.inputs) > 1 or self._counts_frames(graph)
         launch = live.Launch(self.source, graph.line(instances=True),
                              start=first / self.fps if self.info else 0.0, sink=self.sink, loop=not one_pass)
         self.player = live.Player(launch, tools, self.duration)
         self.launched = self.current = graph
         self.first = first
         self._seen_rebuilds = 0
+
+    def _counts_frames(self, graph: Graph) -> bool:
+        """``graph`` (of the current effect) numbers frames from its first: a windowed effect or a
+        frame-numbered option, right only from the frame it was built for."""
+        return isinstance(self.effect, Windowed) or bool(graph.frame_counting())
 
     def stop(self) -> None:
         if self.player is not None:
@@ -226,7 +231,7 @@ class Session:
         if player is None:
             return
         if not player.running():
-            if self.sink and self.info and player.proc.returncode == 0 and not player.errors:
+            if self.sink and self.info and player.ended_cleanly():
                 self.start(0.0)  # the next pass, as ffplay's loop: a side file or a window ended the graph
                 return
             errors = "; ".join(player.errors[-2:])
@@ -235,7 +240,7 @@ class Session:
         if player.rebuilds == self._seen_rebuilds:
             return
         self._seen_rebuilds = player.rebuilds
-        if self.first and (isinstance(self.effect, Windowed) or self.launched.frame_counting()):
+        if self.first and self._counts_frames(self.launched):
             self._restart(0.0)  # a graph made for a window starting at frame ``first`` is wrong from 0
             return
         cmds = live.commands(self.launched, self.current, self.tools.ffmpeg) or []
